@@ -1,0 +1,147 @@
+"""One error tree for ringsync, grouped by what the caller does with each branch.
+
+RingsyncError
+├── ConfigError            an operator must fix something; nothing runs (CLI exit 2, API 422)
+│   ├── ValidationError    input that breaks a rule; carries every problem at once
+│   ├── MappingError       a field mapping that cannot work
+│   └── AuthError          Salesforce credentials rejected even after a refresh
+├── TransientError         retry with backoff; fails only when attempts run out
+│   ├── RateLimitedError   the API budget or Salesforce's limit says wait
+│   └── UnavailableError   5xx, timeouts, dropped connections
+├── RecordError            this one record cannot sync; logged, the run goes on
+│   ├── RecordRejectedError  Salesforce refused the record (400 with field errors)
+│   └── DuplicateRecordError several records match one key
+└── FatalSyncError         stop the run and do not advance cursors
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is and why."""
+
+    field: str
+    reason: str
+    code: str = "invalid"
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the problem as plain JSON-ready data."""
+        return {"field": self.field, "reason": self.reason, "code": self.code}
+
+
+class RingsyncError(Exception):
+    """Root of every error ringsync raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        """Keep a human message and context (ids, status, error code; never secrets)."""
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def __str__(self) -> str:
+        """Return the human message."""
+        return self.message
+
+
+class ConfigError(RingsyncError):
+    """An operator must fix something before anything can run."""
+
+    code = "config_error"
+
+
+class ValidationError(ConfigError):
+    """Input breaks one or more rules; every problem is reported at once."""
+
+    code = "validation_error"
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, **context: Any) -> None:
+        """Keep the list of problems beside the summary message."""
+        super().__init__(message, **context)
+        self.problems: list[Problem] = list(problems or [])
+
+
+class MappingError(ConfigError):
+    """A field mapping that cannot work against the org."""
+
+    code = "mapping_error"
+
+
+class AuthError(ConfigError):
+    """Salesforce refused our credentials even after a refresh."""
+
+    code = "auth_error"
+
+
+class TransientError(RingsyncError):
+    """A failure that may pass; retry with backoff."""
+
+    code = "transient_error"
+
+
+class RateLimitedError(TransientError):
+    """An API budget says wait before the next call."""
+
+    code = "rate_limited"
+
+
+class UnavailableError(TransientError):
+    """The other side is down, slow or dropped the connection."""
+
+    code = "unavailable"
+
+
+class RecordError(RingsyncError):
+    """One record cannot sync; the run continues without it."""
+
+    code = "record_error"
+
+
+class RecordRejectedError(RecordError):
+    """Salesforce refused one record."""
+
+    code = "record_rejected"
+
+
+class DuplicateRecordError(RecordError):
+    """Several records match one key; a human must choose."""
+
+    code = "duplicate_record"
+
+
+class FatalSyncError(RingsyncError):
+    """Stop the run and keep the cursors where they are."""
+
+    code = "fatal_sync_error"
+
+
+@dataclass
+class ErrorReport:
+    """A user-facing error: stable code, human message, field details."""
+
+    code: str
+    message: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "DuplicateRecordError",
+    "ErrorReport",
+    "FatalSyncError",
+    "MappingError",
+    "Problem",
+    "RateLimitedError",
+    "RecordError",
+    "RecordRejectedError",
+    "RingsyncError",
+    "TransientError",
+    "UnavailableError",
+    "ValidationError",
+]

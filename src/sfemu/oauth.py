@@ -1,0 +1,5 @@
+"""Placeholder; replaced by its implementation."""
+
+
+class TokenStore:
+    """Placeholder."""
