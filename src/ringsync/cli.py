@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ringsync import __version__
+from ringsync.commands.mapping import mapping_app
 
 app = typer.Typer(
     name="ringsync",
@@ -12,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(mapping_app, name="mapping")
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""Typer sub-apps of the ringsync command line, one module per area."""

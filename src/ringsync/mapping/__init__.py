@@ -1,0 +1,1 @@
+"""Field mapping: the catalog of properties and default rows, mapping rules and value conversion."""
