@@ -8,10 +8,13 @@ RingsyncError
 ├── TransientError         retry with backoff; fails only when attempts run out
 │   ├── RateLimitedError   the API budget or Salesforce's limit says wait
 │   └── UnavailableError   5xx, timeouts, dropped connections
+├── NotFoundError          one of our own objects does not exist in the account
 ├── RecordError            this one record cannot sync; logged, the run goes on
 │   ├── RecordRejectedError  Salesforce refused the record (400 with field errors)
-│   └── DuplicateRecordError several records match one key
+│   ├── DuplicateRecordError several records match one key
+│   └── RecordNotFoundError  the record is gone (404 NOT_FOUND / ENTITY_IS_DELETED)
 └── FatalSyncError         stop the run and do not advance cursors
+    └── UnexpectedResponseError  Salesforce answered in a way we do not understand
 """
 
 from __future__ import annotations
@@ -96,6 +99,12 @@ class UnavailableError(TransientError):
     code = "unavailable"
 
 
+class NotFoundError(RingsyncError):
+    """One of our own objects does not exist in the account asked about (API 404)."""
+
+    code = "not_found"
+
+
 class RecordError(RingsyncError):
     """One record cannot sync; the run continues without it."""
 
@@ -114,10 +123,22 @@ class DuplicateRecordError(RecordError):
     code = "duplicate_record"
 
 
+class RecordNotFoundError(RecordError):
+    """The record does not exist or sits in the recycle bin."""
+
+    code = "record_not_found"
+
+
 class FatalSyncError(RingsyncError):
     """Stop the run and keep the cursors where they are."""
 
     code = "fatal_sync_error"
+
+
+class UnexpectedResponseError(FatalSyncError):
+    """Salesforce answered with a status or body we cannot interpret."""
+
+    code = "unexpected_response"
 
 
 @dataclass
@@ -136,12 +157,15 @@ __all__ = [
     "ErrorReport",
     "FatalSyncError",
     "MappingError",
+    "NotFoundError",
     "Problem",
     "RateLimitedError",
     "RecordError",
+    "RecordNotFoundError",
     "RecordRejectedError",
     "RingsyncError",
     "TransientError",
     "UnavailableError",
+    "UnexpectedResponseError",
     "ValidationError",
 ]

@@ -62,3 +62,17 @@ def invalid_session() -> SalesforceError:
     return SalesforceError(
         "INVALID_SESSION_ID", "Session expired or invalid", status=401, include_fields=False
     )
+
+
+class MultipleMatchesError(SalesforceError):
+    """Upsert found several records with the external id: REST answers 300 with their URLs."""
+
+    def __init__(self, field: str, value: str, ids: list[str]) -> None:
+        """Keep the matching record ids so the REST layer can list their URLs."""
+        super().__init__(
+            "MULTIPLE_CHOICES",
+            f"more than one record found for external id field {field}: {value}",
+            status=300,
+            fields=[field],
+        )
+        self.ids = list(ids)
