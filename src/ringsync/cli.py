@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ringsync import __version__
+from ringsync.commands.emulator import demo, emulator
 from ringsync.commands.mapping import mapping_app
 
 app = typer.Typer(
@@ -14,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(mapping_app, name="mapping")
+app.command()(emulator)
+app.command()(demo)
 
 
 @app.callback()
