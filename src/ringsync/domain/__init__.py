@@ -1,0 +1,1 @@
+"""The contact-center side: contacts, phones, users, activities, tracking stats, settings."""

@@ -1,0 +1,1 @@
+"""Runners (embedded threads or Celery workers), task registry, database leases, shutdown."""

@@ -1,0 +1,1 @@
+"""The store: tables, migrations and repositories; the only code that issues SQL."""

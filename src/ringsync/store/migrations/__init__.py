@@ -1,0 +1,1 @@
+"""Alembic environment and revisions, shipped as package data and run from code."""

@@ -1,0 +1,122 @@
+"""Contacts and custom property definitions of one account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy.orm import Session
+
+from ringsync.store.repositories.dialect import execute_many, upsert_insert
+from ringsync.store.tables import Contact, CustomPropertyDef, table_of
+
+_TABLE = table_of(Contact)
+IDENTITY_COLUMNS = ("account_id", "phone", "extension")
+
+
+def get(
+    session: Session, account_id: int, contact_id: int, *, for_update: bool = False
+) -> Contact | None:
+    """Return the account's contact with this id, or None (never another account's)."""
+    stmt = select(Contact).where(Contact.account_id == account_id, Contact.id == contact_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+_LOCK = (
+    select(_TABLE.c.id)
+    .where(_TABLE.c.account_id == bindparam("p_account_id"), _TABLE.c.id == bindparam("p_id"))
+    .with_for_update()
+)
+
+
+def lock(session: Session, account_id: int, contact_id: int) -> bool:
+    """Lock the account's contact row for this transaction; False when there is no such contact."""
+    params = {"p_account_id": account_id, "p_id": contact_id}
+    return session.connection().execute(_LOCK, params).first() is not None
+
+
+def by_identity(session: Session, account_id: int, phone: str, extension: str) -> Contact | None:
+    """Return the account's contact with this E.164 phone and extension, or None."""
+    stmt = select(Contact).where(
+        Contact.account_id == account_id, Contact.phone == phone, Contact.extension == extension
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def list_page(
+    session: Session, account_id: int, *, after_id: int = 0, limit: int = 100
+) -> list[Contact]:
+    """Return up to ``limit`` contacts with ids above ``after_id`` (keyset paging)."""
+    stmt = (
+        select(Contact)
+        .where(Contact.account_id == account_id, Contact.id > after_id)
+        .order_by(Contact.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def add(session: Session, contact: Contact) -> Contact:
+    """Insert a new contact and assign its id."""
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def existing_for(
+    session: Session, account_id: int, keys: Iterable[tuple[str, str]], columns: Sequence[str]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Fetch the named columns of the account's contacts among ``keys`` (phone, extension)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    phones = sorted({phone for phone, _ in wanted})
+    names = {"id", "phone", "extension", "version", *columns}
+    cols = [_TABLE.c[name] for name in sorted(names)]
+    stmt = select(*cols).where(_TABLE.c.account_id == account_id, _TABLE.c.phone.in_(phones))
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in session.execute(stmt).mappings():
+        key = (row["phone"], row["extension"])
+        if key in wanted:
+            found[key] = dict(row)
+    return found
+
+
+def bulk_upsert(
+    session: Session, rows: Sequence[dict[str, Any]], update_columns: Sequence[str]
+) -> None:
+    """Insert or update many contacts of one account in one executemany (see `ids_for`).
+
+    Inserted rows start at version 1; updated rows get ``version + 1`` and the given columns.
+    """
+    if not rows:
+        return
+    stmt = upsert_insert(session, _TABLE)
+    sets: dict[str, Any] = {name: stmt.excluded[name] for name in update_columns}
+    sets["version"] = _TABLE.c.version + literal_column("1")
+    stmt = stmt.on_conflict_do_update(index_elements=list(IDENTITY_COLUMNS), set_=sets)
+    execute_many(session, stmt, _TABLE, list(rows))
+
+
+def ids_for(
+    session: Session, account_id: int, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Return the ids of the account's contacts among ``keys`` (phone, extension)."""
+    found = existing_for(session, account_id, keys, ())
+    return {key: int(row["id"]) for key, row in found.items()}
+
+
+def custom_defs(session: Session, account_id: int) -> dict[str, CustomPropertyDef]:
+    """Return the account's custom property definitions by name."""
+    stmt = select(CustomPropertyDef).where(CustomPropertyDef.account_id == account_id)
+    return {d.name: d for d in session.scalars(stmt)}
+
+
+def add_custom_def(session: Session, definition: CustomPropertyDef) -> CustomPropertyDef:
+    """Insert a custom property definition."""
+    session.add(definition)
+    session.flush()
+    return definition
