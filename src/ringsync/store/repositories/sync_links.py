@@ -1,0 +1,169 @@
+"""Links between contacts and Salesforce records, with their base (last synced values)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from ringsync.store.sync_tables import sync_links
+from ringsync.store.typed_json import decode_values, encode_values
+
+_T = sync_links
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One stored link; ``base`` holds typed property values."""
+
+    contact_id: int
+    sobject: str
+    record_id: str
+    base: Mapping[str, object] = field(default_factory=dict)
+    fingerprint: str | None = None
+    last_synced_at: datetime | None = None
+
+
+def _row(raw: object) -> LinkRow:
+    mapping = getattr(raw, "_mapping", raw)
+    assert isinstance(mapping, Mapping)  # a Core row mapping, for mypy
+    return LinkRow(
+        contact_id=int(mapping["contact_id"]),
+        sobject=str(mapping["sobject"]),
+        record_id=str(mapping["record_id"]),
+        base=decode_values(mapping["base"]),
+        fingerprint=mapping["fingerprint"],
+        last_synced_at=mapping["last_synced_at"],
+    )
+
+
+def by_records(
+    session: Session, account_id: int, record_ids: Collection[str]
+) -> dict[str, LinkRow]:
+    """Return the links of these Salesforce record ids, keyed by record id."""
+    if not record_ids:
+        return {}
+    stmt = select(_T).where(_T.c.account_id == account_id, _T.c.record_id.in_(list(record_ids)))
+    return {link.record_id: link for link in map(_row, session.execute(stmt))}
+
+
+def by_contacts(
+    session: Session, account_id: int, contact_ids: Collection[int]
+) -> dict[int, LinkRow]:
+    """Return the links of these contacts, keyed by contact id."""
+    if not contact_ids:
+        return {}
+    stmt = select(_T).where(_T.c.account_id == account_id, _T.c.contact_id.in_(list(contact_ids)))
+    return {link.contact_id: link for link in map(_row, session.execute(stmt))}
+
+
+def list_links(session: Session, account_id: int, *, sobject: str | None = None) -> list[LinkRow]:
+    """List an account's links (optionally of one object), ordered by contact id."""
+    stmt = select(_T).where(_T.c.account_id == account_id)
+    if sobject is not None:
+        stmt = stmt.where(_T.c.sobject == sobject)
+    return [_row(r) for r in session.execute(stmt.order_by(_T.c.contact_id))]
+
+
+def has_links(session: Session, account_id: int, sobject: str) -> bool:
+    """Tell whether the account has at least one link to ``sobject`` records."""
+    stmt = select(_T.c.id).where(_T.c.account_id == account_id, _T.c.sobject == sobject).limit(1)
+    return session.execute(stmt).first() is not None
+
+
+def save(
+    session: Session,
+    account_id: int,
+    link: LinkRow,
+    at: datetime,
+) -> None:
+    """Store ``link`` as the one link of its contact and of its record (replacing others)."""
+    same = and_(
+        _T.c.account_id == account_id,
+        _T.c.contact_id == link.contact_id,
+        _T.c.sobject == link.sobject,
+        _T.c.record_id == link.record_id,
+    )
+    values = {
+        "base": encode_values(link.base),
+        "fingerprint": link.fingerprint,
+        "last_synced_at": at,
+    }
+    if session.execute(update(_T).where(same).values(**values)).rowcount:  # type: ignore[attr-defined]  # CursorResult
+        return
+    clash = or_(
+        _T.c.contact_id == link.contact_id,
+        and_(_T.c.sobject == link.sobject, _T.c.record_id == link.record_id),
+    )
+    session.execute(delete(_T).where(_T.c.account_id == account_id, clash))
+    session.execute(
+        insert(_T).values(
+            account_id=account_id,
+            contact_id=link.contact_id,
+            sobject=link.sobject,
+            record_id=link.record_id,
+            linked_at=at,
+            **values,
+        )
+    )
+
+
+def update_base(
+    session: Session,
+    account_id: int,
+    contact_id: int,
+    changes: Mapping[str, object],
+    at: datetime,
+    *,
+    fingerprint: str | None = None,
+) -> bool:
+    """Merge ``changes`` into a contact's link base; False when the contact has no link."""
+    current = by_contacts(session, account_id, [contact_id]).get(contact_id)
+    if current is None:
+        return False
+    base = {**current.base, **changes}
+    stmt = (
+        update(_T)
+        .where(_T.c.account_id == account_id, _T.c.contact_id == contact_id)
+        .values(base=encode_values(base), fingerprint=fingerprint, last_synced_at=at)
+    )
+    session.execute(stmt)
+    return True
+
+
+def set_fingerprint(
+    session: Session, account_id: int, record_id: str, fingerprint: str, at: datetime
+) -> None:
+    """Remember the fingerprint of a record as last read (its next identical read is an echo)."""
+    stmt = (
+        update(_T)
+        .where(_T.c.account_id == account_id, _T.c.record_id == record_id)
+        .values(fingerprint=fingerprint, last_synced_at=at)
+    )
+    session.execute(stmt)
+
+
+def remove(session: Session, account_id: int, record_id: str) -> LinkRow | None:
+    """Delete the link of a record; return it when it existed."""
+    found = by_records(session, account_id, [record_id]).get(record_id)
+    if found is not None:
+        session.execute(
+            delete(_T).where(_T.c.account_id == account_id, _T.c.record_id == record_id)
+        )
+    return found
+
+
+__all__ = [
+    "LinkRow",
+    "by_contacts",
+    "by_records",
+    "has_links",
+    "list_links",
+    "remove",
+    "save",
+    "set_fingerprint",
+    "update_base",
+]

@@ -1,0 +1,284 @@
+"""Outbound run: claim outbox rows, plan per object, look before creating, send, settle.
+
+Every claimed outbox row ends settled: done (sent, or nothing to send, with the reason logged),
+released for a retry (a transient error), or failed with a failed-records entry holding the
+Salesforce error (listable and retryable). Before creating, one ``Phone IN (...)`` query per
+batch looks for an existing record under every common spelling of each number; a found record
+is linked through the inbound path instead, and the pending-create registry keeps two quick
+events (or two workers) from creating two records for one number.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from ringsync.mapping.catalog import FieldMapping, SyncObject
+from ringsync.mapping.convert import Conversion, Failed
+from ringsync.mapping.converters import RowConverter, outbound_converter
+from ringsync.salesforce.client import SalesforceClient
+from ringsync.salesforce.describe import SObjectDescribe
+from ringsync.store.db import Database
+from ringsync.store.repositories import outbox as outbox_repo
+from ringsync.store.repositories import sync_links, sync_log, sync_reads, sync_state
+from ringsync.store.repositories.sync_log import LogAction
+from ringsync.sync.inbound_apply import BatchContext, apply_batch
+from ringsync.sync.outbound_send import SendResult, send_creates, send_updates
+from ringsync.sync.outbound_settle import (
+    OUTBOUND,
+    Claimed,
+    SettleOptions,
+    Settler,
+    e164_of,
+)
+from ringsync.sync.plan import ContactState, LinkState, Skip
+from ringsync.sync.plan_outbound import SalesforceWrite, WriteOp, plan_outbound
+from ringsync.sync.priority import create_object
+from ringsync.sync.records import ReadSchema, describe_fields, to_record
+from ringsync.sync.states import link_state, load_states
+
+PHONE_FORMATS_PER_QUERY = 300
+CONVERSION_FAILED = "CONVERSION"
+
+
+@dataclass(frozen=True)
+class OutboundOptions:
+    """Knobs of outbound sending."""
+
+    worker: str = "ringsync"
+    claim_limit: int = 1000
+    lease: timedelta = timedelta(minutes=5)
+    ingest_threshold: int = 2000
+    retry_delay: timedelta = timedelta(minutes=1)
+    max_attempts: int = 5
+
+    @property
+    def settle(self) -> SettleOptions:
+        """Return the settling part of the options."""
+        return SettleOptions(self.retry_delay, self.max_attempts)
+
+
+@dataclass(frozen=True)
+class ObjectTools:
+    """What outbound needs per object: the describe and the read schema for adopting records."""
+
+    describe: SObjectDescribe
+    schema: ReadSchema
+
+
+def claim(db: Database, ctx: BatchContext, opts: OutboundOptions) -> Claimed:
+    """Claim pending outbox rows (SKIP LOCKED on Postgres, an immediate transaction on SQLite)."""
+    claimed = Claimed()
+    with db.write() as session:
+        rows = outbox_repo.claim(
+            session, ctx.account_id, opts.worker, ctx.at, lease=opts.lease, limit=opts.claim_limit
+        )
+    for row in rows:
+        claimed.add(row)
+    return claimed
+
+
+def _capturing(convert: RowConverter, failures: set[str]) -> RowConverter:
+    """Wrap a converter so the engine can tell a failed record from any other skip."""
+
+    def wrapped(row: FieldMapping, value: object) -> Conversion:
+        outcome = convert(row, value)
+        if isinstance(outcome, Failed):
+            failures.add(outcome.reason)
+        return outcome
+
+    return wrapped
+
+
+@dataclass
+class _Pass:
+    """One outbound pass over claimed rows: the loaded states and the collaborators."""
+
+    client: SalesforceClient
+    db: Database
+    ctx: BatchContext
+    claimed: Claimed
+    owners: Mapping[str, int]
+    opts: OutboundOptions
+    states: Mapping[str, ContactState] = field(default_factory=dict)
+    links: Mapping[str, LinkState] = field(default_factory=dict)
+    user_mapping: Mapping[str, str] = field(default_factory=dict)
+
+    def load(self) -> None:
+        """Load the claimed contacts' states, their links and the user mapping."""
+        ids = [int(c) for c in self.claimed.rows]
+        account_id = self.ctx.account_id
+        with self.db.read() as session:
+            contacts = sync_reads.contacts_by_ids(session, account_id, ids)
+            self.states = load_states(session, account_id, contacts, self.ctx.link_base_url)
+            stored = sync_links.by_contacts(session, account_id, ids)
+            self.links = {str(c): link_state(link) for c, link in stored.items()}
+            self.user_mapping = sync_state.salesforce_ids(session, account_id)
+
+    def groups(self) -> dict[SyncObject, list[str]]:
+        """Split contacts by the object they write: their link's, else the create object."""
+        target = create_object(self.ctx.settings.object_mode, self.ctx.settings.priority)
+        groups: dict[SyncObject, list[str]] = defaultdict(list)
+        for contact_id in self.claimed.rows:
+            link = self.links.get(contact_id)
+            groups[link.sobject if link is not None else target].append(contact_id)
+        return groups
+
+    def run_group(self, sobject: SyncObject, members: Sequence[str], tool: ObjectTools) -> None:
+        """Plan, look before creating, send and settle the contacts that write ``sobject``."""
+        failures: set[str] = set()
+        convert = _capturing(outbound_converter(describe_fields(tool.describe)), failures)
+        actions = plan_outbound(
+            {c: self.claimed.fields[c] for c in members},
+            contacts=self.states,
+            links=self.links,
+            settings=self.ctx.settings,
+            normalizer=self.ctx.normalizer,
+            user_mapping=self.user_mapping,
+            convert=convert,
+        )
+        writes = [a for a in actions if isinstance(a, SalesforceWrite)]
+        updates = [w for w in writes if w.op is WriteOp.UPDATE]
+        creates = [w for w in writes if w.op is WriteOp.CREATE]
+        adopted, creates, waiting = self.look_before_create(tool, creates)
+        threshold = self.opts.ingest_threshold
+        results = send_updates(self.client, sobject.value, updates, ingest_threshold=threshold)
+        results += send_creates(self.client, sobject.value, creates)
+        skips = [a for a in actions if isinstance(a, Skip)]
+        self.settle(sobject, skips, failures, adopted, waiting, results)
+
+    def settle(
+        self,
+        sobject: SyncObject,
+        skips: Sequence[Skip],
+        failures: set[str],
+        adopted: Mapping[str, str],
+        waiting: Sequence[str],
+        results: Sequence[SendResult],
+    ) -> None:
+        """Settle every contact of a group in one transaction, with its log rows."""
+        ctx = self.ctx
+        with self.db.write() as session:
+            settler = Settler(session, ctx, self.claimed, self.opts.settle)
+            for skip in skips:
+                if skip.reason in failures and skip.contact_id:
+                    op = WriteOp.UPDATE if skip.record_id else WriteOp.CREATE
+                    settler.failed(
+                        skip.contact_id,
+                        sobject.value,
+                        skip.record_id,
+                        op.value,
+                        {},
+                        CONVERSION_FAILED,
+                        skip.reason,
+                    )
+                else:
+                    settler.skipped(skip, sobject.value)
+            for contact_id, reason in adopted.items():
+                settler.done(contact_id)
+                settler.log(
+                    LogAction.SKIPPED, reason, sobject=sobject.value, contact_id=int(contact_id)
+                )
+            for contact_id in waiting:
+                settler.wait(contact_id, "a create for this phone is in flight")
+            for result in results:
+                self.settle_result(settler, result)
+            sync_log.add_entries(session, ctx.account_id, ctx.entries, ctx.at)
+            ctx.entries.clear()
+
+    def settle_result(self, settler: Settler, result: SendResult) -> None:
+        """Settle one sent write: success, retry later, or failed records."""
+        write = result.write
+        if result.success:
+            link = self.links.get(write.contact_id)
+            settler.sent(result, link.base if link is not None else {})
+            return
+        phone = e164_of(self.ctx, write)
+        if write.op is WriteOp.CREATE and phone:
+            sync_state.release(settler.session, self.ctx.account_id, phone)
+        if not settler.retry(result):
+            settler.failed(
+                write.contact_id,
+                write.sobject.value,
+                write.record_id,
+                write.op.value,
+                write.payload,
+                result.error_code,
+                result.message,
+            )
+
+    def look_before_create(
+        self, tool: ObjectTools, creates: list[SalesforceWrite]
+    ) -> tuple[dict[str, str], list[SalesforceWrite], list[str]]:
+        """Link contacts whose number already has a record; reserve the rest.
+
+        Returns (contact id -> why not created, the writes to send, contact ids whose create
+        is in flight elsewhere: reserved less than a claim lease ago and not finished).
+        """
+        if not creates:
+            return {}, [], []
+        ctx = self.ctx
+        formats = sorted({f for w in creates for f in w.phone_formats})
+        found: list[dict[str, object]] = []
+        for start in range(0, len(formats), PHONE_FORMATS_PER_QUERY):
+            chunk = tuple(formats[start : start + PHONE_FORMATS_PER_QUERY])
+            found += [dict(r) for r in self.client.iter_query(tool.schema.by_phones(chunk))]
+        reads = [to_record(raw, tool.schema, self.owners, ctx.normalizer) for raw in found]
+        existing = {ctx.phone(str(r.record.values.get("phone") or "")) for r in reads}
+        adopted: dict[str, str] = {}
+        send: list[SalesforceWrite] = []
+        waiting: list[str] = []
+        with self.db.write() as session:
+            if reads:
+                apply_batch(session, ctx, reads, schema=tool.schema)
+            for write in creates:
+                e164 = e164_of(ctx, write)
+                if e164 in existing:
+                    adopted[write.contact_id] = (
+                        "a record with this phone already exists; linked, not created"
+                    )
+                    continue
+                contact_id = int(write.contact_id)
+                sobject = write.sobject.value
+                taken = sync_state.reserve(
+                    session, ctx.account_id, e164, sobject, contact_id, ctx.at
+                )
+                in_flight = (
+                    taken is not None
+                    and taken.record_id is None
+                    and taken.created_at > ctx.at - self.opts.lease
+                )
+                if in_flight:
+                    waiting.append(write.contact_id)
+                    continue
+                if taken is not None:
+                    # Stale: its create died, or its record no longer has this phone (the
+                    # search above found none), so creating is safe.
+                    sync_state.take_over(session, ctx.account_id, e164, sobject, contact_id, ctx.at)
+                send.append(write)
+            sync_log.add_entries(session, ctx.account_id, ctx.entries, ctx.at)
+            ctx.entries.clear()
+        return adopted, send, waiting
+
+
+def run_outbound(
+    client: SalesforceClient,
+    db: Database,
+    ctx: BatchContext,
+    tools: Callable[[SyncObject], ObjectTools],
+    owners: Mapping[str, int],
+    opts: OutboundOptions,
+) -> None:
+    """Send every claimed change of one account and settle each outbox row."""
+    claimed = claim(db, ctx, opts)
+    if not claimed.rows:
+        return
+    outbound = _Pass(client, db, ctx, claimed, owners, opts)
+    outbound.load()
+    for sobject, members in outbound.groups().items():
+        outbound.run_group(sobject, members, tools(sobject))
+
+
+__all__ = ["OUTBOUND", "ObjectTools", "OutboundOptions", "claim", "run_outbound"]
