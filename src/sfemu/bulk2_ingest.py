@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sfemu.bulk2_refs import ParentRef, parent_column, resolve_parent
 from sfemu.errors import SalesforceError
 from sfemu.org import Org
 from sfemu.schema import FieldDef, ObjectDef
@@ -116,13 +117,15 @@ def _convert(fdef: FieldDef, raw: str) -> Any:
     return raw
 
 
-def _columns(obj: ObjectDef, header: list[str]) -> list[FieldDef]:
-    columns: list[FieldDef] = []
+def _columns(org: Org, obj: ObjectDef, header: list[str]) -> list[FieldDef | ParentRef]:
+    columns: list[FieldDef | ParentRef] = []
     for name in header:
-        fdef = obj.field(name.strip())
-        if fdef is None:
+        column: FieldDef | ParentRef | None = obj.field(name.strip())
+        if column is None:
+            column = parent_column(org, obj, name.strip())
+        if column is None:
             raise InvalidBatchError(f"InvalidBatchError : Field name not found : {name.strip()}")
-        columns.append(fdef)
+        columns.append(column)
     return columns
 
 
@@ -133,7 +136,7 @@ def apply_upload(org: Org, stats: Stats, spec: IngestSpec, uploads: list[bytes])
     header = next(rows, None)
     if header is None:
         raise InvalidBatchError("InvalidBatchError : Empty CSV file")
-    columns = _columns(obj, header)
+    columns = _columns(org, obj, header)
     outcome = IngestOutcome(header=header)
     ext = obj.field(spec.external_id_field) if spec.external_id_field else None
     if spec.operation == "upsert" and ext is None:
@@ -142,11 +145,19 @@ def apply_upload(org: Org, stats: Stats, spec: IngestSpec, uploads: list[bytes])
         )
     for row in rows:
         values: dict[str, Any] = {}
-        for fdef, raw in zip(columns, row, strict=False):
-            if raw != "":
-                values[fdef.name] = _convert(fdef, raw)
+        parents: list[tuple[ParentRef, str]] = []
+        for column, raw in zip(columns, row, strict=False):
+            if raw == "":
+                continue
+            if isinstance(column, ParentRef):
+                parents.append((column, raw))
+            else:
+                values[column.name] = _convert(column, raw)
         record_id = _row_id(values)
         try:
+            for parent, raw in parents:
+                resolved = None if raw == NULL_MARKER else resolve_parent(org, parent, raw)
+                values[parent.field.name] = resolved
             record_id, created = _apply_row(org, spec, obj, ext, values)
         except SalesforceError as exc:
             outcome.failed.append([record_id or "", exc.bulk_error(), *row])

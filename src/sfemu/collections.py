@@ -26,6 +26,8 @@ from sfemu.state import emulator_state
 
 MAX_RECORDS = 200
 MAX_RETRIEVE_IDS = 2000
+# Records of mixed types are processed in chunks of consecutive same-type records.
+MAX_CHUNKS = 10
 ROLLED_BACK = SalesforceError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using "
@@ -62,6 +64,29 @@ def _parse_records(body: Any) -> tuple[list[Any], bool]:
     if len(records) > MAX_RECORDS:
         raise too_many_records()
     return records, _truthy(body.get("allOrNone", False))
+
+
+def check_chunks(records: list[Any]) -> None:
+    """Refuse a create or update whose types change more often than ``MAX_CHUNKS`` chunks allow.
+
+    A record's type is its ``attributes.type``, else its id's key prefix. The message is the
+    platform's own; the whole request fails, nothing is written.
+    """
+    chunks = 0
+    previous: object = object()
+    for record in records:
+        type_name = _type_of(record)
+        key = type_name.lower() if type_name is not None else (_id_of(record) or "")[:3]
+        if key != previous:
+            chunks += 1
+            previous = key
+    if chunks > MAX_CHUNKS:
+        raise SalesforceError(
+            "INVALID_BATCH_REQUEST",
+            f"Cannot have more than {MAX_CHUNKS} chunks in a single operation. "
+            "Please rearrange the data to reduce chunking.",
+            include_fields=False,
+        )
 
 
 def _truthy(value: Any) -> bool:
@@ -132,6 +157,7 @@ def run_each(
 async def create_many(request: Request) -> Response:
     """Answer POST /composite/sobjects: create records of any types, in input order."""
     records, all_or_none = _parse_records(await read_json(request))
+    check_chunks(records)
 
     def one(record: Any) -> dict[str, Any]:
         type_name = _type_of(record)
@@ -150,6 +176,7 @@ async def create_many(request: Request) -> Response:
 async def update_many(request: Request) -> Response:
     """Answer PATCH /composite/sobjects: update records by id, in input order."""
     records, all_or_none = _parse_records(await read_json(request))
+    check_chunks(records)
     org = org_of(request)
 
     def one(record: Any) -> dict[str, Any]:

@@ -17,11 +17,17 @@ from starlette.types import Message
 from sfemu.errors import SalesforceError
 from sfemu.http import json_response, read_json
 from sfemu.journal import JournalScope
+from sfemu.middleware import resolve_latest
 from sfemu.records import org_of
 
 log = logging.getLogger("sfemu")
 
 MAX_SUBREQUESTS = 25
+# Of a /composite call's subrequests, at most this many may be queries or sObject Collections.
+MAX_HEAVY_SUBREQUESTS = 5
+_HEAVY_PATH = re.compile(
+    r"^/services/data/v[\d.]+/(?:query|queryall|composite/sobjects)(?:[/?]|$)", re.IGNORECASE
+)
 SUBREQUEST_METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"})
 HALTED_MESSAGE = (
     "The transaction was rolled back since another operation in the same transaction failed."
@@ -51,6 +57,7 @@ def _normalize_url(url: str) -> str:
     path = parts.path
     if not path.startswith("/"):
         path = "/services/data/" + path
+    path = resolve_latest(path)
     if not path.startswith("/services/data/v"):
         raise SalesforceError("INVALID_BATCH_REQUEST", f"The url {url} is not a valid REST API url")
     return path + (f"?{parts.query}" if parts.query else "")
@@ -275,6 +282,13 @@ async def composite(request: Request) -> Response:
                 "INVALID_BATCH_REQUEST", "Each subrequest needs a unique referenceId"
             )
         seen.add(ref)
+    heavy = sum(1 for item in items if _HEAVY_PATH.match(_normalize_url(str(item["url"]))))
+    if heavy > MAX_HEAVY_SUBREQUESTS:
+        raise SalesforceError(
+            "LIMIT_EXCEEDED",
+            "Exceeded max limit of query and sObject Collections subrequests allowed, "
+            f"max is {MAX_HEAVY_SUBREQUESTS}",
+        )
     all_or_none = bool(body.get("allOrNone", False))
     outputs: dict[str, Any] = {}
     results: list[dict[str, Any]] = []

@@ -5,7 +5,8 @@ thousands of records per second. For every ``/services/data/vXX.X/...`` request 
 
 1. authenticates ``Authorization: Bearer|OAuth <token>`` (401 INVALID_SESSION_ID) and puts
    the caller's user id in ``scope["sfemu_user_id"]``;
-2. answers unknown API versions with 404 NOT_FOUND;
+2. serves ``/services/data/latest/...`` as the newest version (the path is rewritten, so
+   URLs in responses name the real version) and answers unknown versions with 404 NOT_FOUND;
 3. enforces the daily API limit (403 REQUEST_LIMIT_EXCEEDED) and counts the call;
 4. applies the fault rules that fire for the call;
 5. adds ``Sforce-Limit-Info: api-usage=N/M`` to the response and counts the endpoint.
@@ -26,13 +27,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sfemu.errors import SalesforceError, invalid_session, not_found
 from sfemu.faults import FaultRule
-from sfemu.state import API_VERSIONS, EmulatorState
+from sfemu.state import API_VERSIONS, LATEST_VERSION, EmulatorState
 
 log = logging.getLogger("sfemu")
 
 DATA_PREFIX = "/services/data/"
 VERSIONS = frozenset(f"v{v}" for v in API_VERSIONS)
 JSON_TYPE = b"application/json;charset=UTF-8"
+LATEST_ALIAS = "latest"
+
+
+def resolve_latest(path: str) -> str:
+    """Return ``path`` with a ``/services/data/latest`` prefix naming the newest version."""
+    alias = DATA_PREFIX + LATEST_ALIAS
+    if path == alias or path.startswith(alias + "/"):
+        return f"{DATA_PREFIX}v{LATEST_VERSION}{path[len(alias) :]}"
+    return path
 
 
 class DroppedConnectionError(ConnectionError):
@@ -101,6 +111,11 @@ class EmulatorMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if path.startswith(DATA_PREFIX + LATEST_ALIAS):
+            resolved = resolve_latest(path)
+            if resolved != path:
+                path = resolved
+                scope = {**scope, "path": path, "raw_path": path.encode()}
         if path.startswith(DATA_PREFIX) and len(path) > len(DATA_PREFIX):
             await self._data_call(scope, receive, send, path)
         else:

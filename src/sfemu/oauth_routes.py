@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from sfemu.errors import SalesforceError
 from sfemu.http import json_response
 from sfemu.oauth import ConnectedApp, Session
+from sfemu.oauth_format import token_format, token_response
 from sfemu.oauth_grants import GrantError, run_grant
 from sfemu.state import base_url, emulator_state
 
@@ -50,18 +51,20 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 async def token_endpoint(request: Request) -> Response:
-    """Handle POST /services/oauth2/token for every supported grant type."""
+    """Handle POST /services/oauth2/token for every grant type, in the encoding asked for."""
     params = await read_form(request)
     basic = basic_credentials(request)
     if basic is not None:
         params.setdefault("client_id", basic[0])
         params.setdefault("client_secret", basic[1])
+    fmt = token_format(params, request.headers.get("accept"))
     try:
         state = emulator_state(request)
         body = run_grant(state, params, base_url(request), basic=basic is not None)
     except GrantError as exc:
-        return oauth_error(exc.error, exc.description, exc.status)
-    return json_response(body)
+        error = {"error": exc.error, "error_description": exc.description}
+        return token_response(error, fmt, exc.status)
+    return token_response(body, fmt)
 
 
 def _error_page(status: int, error: str, description: str) -> Response:

@@ -29,7 +29,8 @@ from sfemu.ids import IdGenerator, malformed_id, parse_id
 from sfemu.object_fields import custom_field
 from sfemu.objects import standard_objects
 from sfemu.org_render import render_record
-from sfemu.org_writes import RecordStore, upsert_record
+from sfemu.org_upsert import upsert_record
+from sfemu.org_writes import RecordStore
 from sfemu.schema import FieldDef, ObjectDef
 from sfemu.validation_rules import Predicate, ValidationRule, rule_from_spec
 from sfemu.values import format_datetime
@@ -75,6 +76,7 @@ class Org:
         self._store = RecordStore(self)
         self._passwords: dict[str, bytes] = {}
         self.created_at = self.now()
+        self._schema_changed_at: dict[str, datetime] = {}
         org_defaults.install(self)
 
     # --- time -------------------------------------------------------------------------------
@@ -143,6 +145,7 @@ class Org:
         with self._lock:
             obj.add(f)
             self._store.schema_changed(obj, f)
+            self._schema_changed_at[obj.name] = self.now()
         return f
 
     def add_validation_rule(
@@ -177,6 +180,13 @@ class Org:
     def schema_changed(self, obj: ObjectDef) -> None:
         """Tell the write path that an object's definition changed (e.g. picklist values)."""
         self._store.schema_changed(obj)
+        self._schema_changed_at[obj.name] = self.now()
+
+    def schema_modified_at(self, sobject: str | None = None) -> datetime:
+        """Return when one object's describe (or, with None, any object's) last changed."""
+        if sobject is None:
+            return max(self._schema_changed_at.values(), default=self.created_at)
+        return self._schema_changed_at.get(self.sobject(sobject).name, self.created_at)
 
     def validation_rules(self, sobject: str) -> list[ValidationRule]:
         """Return the rules defined on an object, in the order they run."""
@@ -289,6 +299,26 @@ class Org:
         for record in list(table.values()):
             if include_deleted or not record.get("IsDeleted"):
                 yield record
+
+    def modstamp_window(
+        self,
+        sobject: str,
+        window: tuple[str | None, str | None],
+        accept: Callable[[Mapping[str, Any]], bool],
+        *,
+        wanted: int | None = None,
+        descending: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Return records with SystemModstamp in ``[low, high]`` in (SystemModstamp, Id) order.
+
+        Only records that ``accept`` takes are returned, at most ``wanted`` of them; deleted
+        records are candidates too (``accept`` decides), so queryAll can use it.
+        """
+        with self._lock:
+            name = self.sobject(sobject).name
+            return self._store.modstamps.collect(
+                name, self._store.records, window, accept, wanted=wanted, descending=descending
+            )
 
     def count(self, sobject: str, *, include_deleted: bool = False) -> int:
         """Return how many records of one type exist (live only unless asked)."""

@@ -3,7 +3,9 @@
 Records hold only non-null values (a missing key is null) so a million leads stay lean.
 Unique and external-id fields are indexed in dicts (value -> ids of live records), so upserts
 and external-id lookups are O(1). Per-object write plans (defaults, required fields, indexed
-fields) are cached and rebuilt when the schema changes.
+fields) are cached and rebuilt when the schema changes. Every record's (SystemModstamp, Id) key
+is kept in :class:`sfemu.modstamp_index.ModstampIndex`: inserts, ``_restamp`` (update, delete,
+undelete, system writes), purge and restore are the only places that move it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sfemu.errors import MultipleMatchesError, SalesforceError
+from sfemu.errors import SalesforceError
 from sfemu.ids import parse_id
+from sfemu.modstamp_index import ModstampIndex
 from sfemu.schema import FieldDef, ObjectDef
 from sfemu.validation_rules import ValidationRule
 from sfemu.values import coerce
@@ -41,6 +44,7 @@ class RecordStore:
         self.indexes: dict[tuple[str, str], dict[Any, list[str]]] = {}
         self.deleted_at: dict[str, str] = {}
         self.rules: dict[str, list[ValidationRule]] = {}
+        self.modstamps = ModstampIndex()
         self._deleted_counts: dict[str, int] = {}
         self._plans: dict[str, WritePlan] = {}
 
@@ -164,7 +168,7 @@ class RecordStore:
             raise not_allowed(obj, "deleted")
         stamp = self.org.stamp()
         record["IsDeleted"] = True
-        record["SystemModstamp"] = stamp
+        self._restamp(obj, record, stamp)
         self.deleted_at[record["Id"]] = stamp
         self._deleted_counts[obj.name] = self._deleted_counts.get(obj.name, 0) + 1
         self._unindex(obj, record)
@@ -176,7 +180,8 @@ class RecordStore:
         self._check_unique(obj, self.plan(obj), record, record["Id"])
         stamp = self.org.stamp()
         record["IsDeleted"] = False
-        record["LastModifiedDate"] = record["SystemModstamp"] = stamp
+        record["LastModifiedDate"] = stamp
+        self._restamp(obj, record, stamp)
         record["LastModifiedById"] = actor
         del self.deleted_at[record["Id"]]
         self._deleted_counts[obj.name] -= 1
@@ -189,6 +194,7 @@ class RecordStore:
             self._deleted_counts[obj.name] -= 1
         else:
             self._unindex(obj, record)
+        self.modstamps.move(obj.name, record["Id"], record["SystemModstamp"], None)
         del self.records[record["Id"]]
         del self.tables[obj.name][record["Id"]]
 
@@ -299,8 +305,14 @@ class RecordStore:
                 record.pop(name, None)
             else:
                 record[name] = value
-        record["LastModifiedDate"] = record["SystemModstamp"] = self.org.stamp()
+        record["LastModifiedDate"] = stamp = self.org.stamp()
+        self._restamp(obj, record, stamp)
         record["LastModifiedById"] = actor
+
+    def _restamp(self, obj: ObjectDef, record: dict[str, Any], stamp: str) -> None:
+        """Set a stored record's SystemModstamp, keeping the modstamp index in step."""
+        self.modstamps.move(obj.name, record["Id"], record["SystemModstamp"], stamp)
+        record["SystemModstamp"] = stamp
 
     def _move_index(self, obj: ObjectDef, f: FieldDef, record_id: str, old: Any, new: Any) -> None:
         """Re-key one record in one field index."""
@@ -318,6 +330,7 @@ class RecordStore:
         """Store a new record and index it."""
         self.records[record["Id"]] = record
         self.tables[obj.name][record["Id"]] = record
+        self.modstamps.move(obj.name, record["Id"], None, record["SystemModstamp"])
         self._index(obj, record)
 
     def _index(self, obj: ObjectDef, record: Mapping[str, Any]) -> None:
@@ -346,6 +359,9 @@ class RecordStore:
                 self._deleted_counts[obj.name] = self._deleted_counts.get(obj.name, 1) - 1
             else:
                 self._unindex(obj, current)
+        old_stamp = None if current is None else current["SystemModstamp"]
+        new_stamp = None if image is None else image["SystemModstamp"]
+        self.modstamps.move(obj.name, record_id, old_stamp, new_stamp)
         if image is None:
             self.records.pop(record_id, None)
             self.tables[obj.name].pop(record_id, None)
@@ -359,47 +375,3 @@ class RecordStore:
             self._deleted_counts[obj.name] = self._deleted_counts.get(obj.name, 0) + 1
         else:
             self._index(obj, current)
-
-
-def upsert_record(
-    org: Org,
-    sobject: str,
-    external_field: str,
-    external_value: str,
-    values: Mapping[str, Any],
-    user_id: str | None,
-) -> tuple[str, bool]:
-    """Insert or update by external id (or by Id); raise 300 MULTIPLE_CHOICES on several matches."""
-    obj = org.sobject(sobject)
-    f = obj.field(external_field)
-    if f is None or not (f.external_id or f.name == "Id"):
-        raise SalesforceError(
-            "NOT_FOUND",
-            f"Provided external ID field does not exist or is not accessible: {external_field}",
-            status=404,
-        )
-    body = dict(values)
-    for key in list(body):
-        if key.lower() == f.key:
-            sent = body.pop(key)
-            if sent is not None and str(sent).lower() != str(external_value).lower():
-                raise SalesforceError(
-                    "INVALID_FIELD",
-                    f"The value of the external ID field in the request body ({sent}) "
-                    f"doesn't match the value in the URL ({external_value})",
-                    fields=[f.name],
-                )
-    if f.name == "Id":
-        if not external_value:
-            return org.create(obj.name, body, user_id=user_id), True
-        record_id = org.normalize_id(external_value, obj.name)
-        org.update(obj.name, record_id, body, user_id=user_id)
-        return record_id, False
-    matches = org.find_by_field(obj.name, f.name, external_value)
-    if len(matches) > 1:
-        raise MultipleMatchesError(f.name, external_value, matches)
-    if matches:
-        org.update(obj.name, matches[0], body, user_id=user_id)
-        return matches[0], False
-    body[f.name] = external_value
-    return org.create(obj.name, body, user_id=user_id), True

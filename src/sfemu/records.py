@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -154,10 +155,29 @@ def external_id_field(org: Org, sobject: str, name: str) -> str:
 # --- describe ----------------------------------------------------------------------------------
 
 
+def unmodified_since(request: Request, changed_at: datetime) -> bool:
+    """Tell whether ``If-Modified-Since`` names a time at or after ``changed_at`` (to the second).
+
+    A missing or unparseable header counts as "modified", so the full describe is sent.
+    """
+    raw = request.headers.get("if-modified-since")
+    if not raw:
+        return False
+    try:
+        since = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return changed_at.replace(microsecond=0) <= since
+
+
 async def describe_global(request: Request) -> Response:
-    """Answer GET /sobjects with every object's describe-global entry."""
+    """Answer GET /sobjects with every object's describe-global entry (304 when unchanged)."""
     version = request_version(request)
     org = org_of(request)
+    if unmodified_since(request, org.schema_modified_at()):
+        return Response(status_code=304)
     return json_response(describe.describe_global(org.sobjects(), version))
 
 
@@ -169,9 +189,11 @@ async def sobject_basic(request: Request) -> Response:
 
 
 async def sobject_describe(request: Request) -> Response:
-    """Answer GET /sobjects/{sobject}/describe with the full describe."""
+    """Answer GET /sobjects/{sobject}/describe with the full describe (304 when unchanged)."""
     version = request_version(request)
     obj = org_of(request).sobject(request.path_params["sobject"])
+    if unmodified_since(request, org_of(request).schema_modified_at(obj.name)):
+        return Response(status_code=304)
     return json_response(describe.describe_sobject(obj, version, org_of(request).sobjects()))
 
 

@@ -63,11 +63,12 @@ def _too_many() -> SalesforceError:
 def get_updated(org: Org, obj: ObjectDef, start: datetime, end: datetime) -> dict[str, Any]:
     """Return ``{"ids", "latestDateCovered"}`` for live records changed in the window."""
     low, high = _window(org, obj, start, end, UPDATED_DAYS)
-    ids = [
-        record["Id"]
-        for record in org.iter_records(obj.name)
-        if low <= record["SystemModstamp"] < high
-    ]
+    rows = org.modstamp_window(
+        obj.name,
+        (low, high),
+        lambda record: not record.get("IsDeleted") and record["SystemModstamp"] < high,
+    )
+    ids = [record["Id"] for record in rows]
     if len(ids) > MAX_IDS:
         raise _too_many()
     return {"ids": ids, "latestDateCovered": high}

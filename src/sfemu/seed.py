@@ -4,19 +4,26 @@ Everything derives from one integer seed (a seeded Faker instance and a private
 ``random.Random``), so the same seed always yields the same records. Records are created one at
 a time through the normal validated write path, so seeding a million leads streams.
 
-Phone numbers use fictional ranges only: US ``555-01xx`` numbers and the UK's Ofcom drama
-ranges, in many real-world formats with and without extensions.
+Phone numbers never look like anyone's real number. The first ~45,000 come from the ranges set
+aside for fiction: US ``555-0100``..``555-0199`` in every area code ``phonenumbers`` accepts,
+and the UK's Ofcom drama ranges. Past them, US numbers continue in the rest of the 555
+exchange (``555-0000``..``555-9999`` but 01xx and the ``555-1212`` directory number), which
+NANPA keeps for directory and information services rather than people, and which
+``phonenumbers.is_valid_number`` accepts: about 4.4 million distinct numbers, so a million
+leads and contacts get a number each. All are rendered in many real-world formats.
 """
 
 from __future__ import annotations
 
 import random
-from collections import deque
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
+import phonenumbers
 from faker import Faker
 
 from sfemu.object_fields import INDUSTRIES, LEAD_SOURCES, TIME_ZONES
@@ -79,9 +86,26 @@ INACTIVE_USER_SHARE = 0.20
 SHARED_PHONE_SHARE = 0.05
 _DISPOSITIONS = ("Answered", "No Answer", "Voicemail", "Busy", "Wrong Number", "Callback")
 _OPEN_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Not Converted")
-# Ofcom drama ranges: (international prefix, national prefix, block), four random digits appended
-# to the last three of the block's seven-digit local part.
-_UK_BLOCKS = (("20 7946 0", "020 7946 0"), ("113 496 0", "0113 496 0"), ("7700 900", "07700 900"))
+# Ofcom drama ranges: (international prefix, national prefix); three digits complete a number.
+# Only geographic ones: ``phonenumbers`` rejects the 07700 900 mobile drama range.
+_UK_BLOCKS = (("20 7946 0", "020 7946 0"), ("113 496 0", "0113 496 0"), ("161 496 0", "0161 496 0"))
+# Every twentieth number is British while the drama ranges last (1,000 numbers per block).
+UK_EVERY = 20
+UK_NUMBERS = 1000 * len(_UK_BLOCKS)
+# The 555 lines handed out once the fictional 555-01xx lines are used up in every area code.
+_INFO_LINES = tuple(
+    f"{line:04d}" for line in range(10_000) if not 100 <= line <= 199 and line != 1212
+)
+
+
+@cache
+def valid_area_codes() -> tuple[int, ...]:
+    """Return the US area codes in which ``phonenumbers`` accepts a 555 number, ascending."""
+    return tuple(
+        area
+        for area in range(201, 990)
+        if phonenumbers.is_valid_number(phonenumbers.parse(f"+1{area}5550100"))
+    )
 
 
 def define_contact_center_fields(org: Org) -> None:
@@ -118,24 +142,39 @@ def _pools(fake: Faker) -> _Pools:
 
 
 class PhoneBook:
-    """Hand out distinct fictional phone numbers, each rendered in a random real-world format."""
+    """Hand out distinct fictional phone numbers, each rendered in a random real-world format.
+
+    Draw ``n`` is British when ``n % 20 == 19`` and drama numbers are left; otherwise it is
+    ``555-01xx`` in the ``n // 100``-th area code while those last, then a 555 information
+    line. The mapping from ``n`` to a number is one-to-one up to about 4.4 million draws.
+    """
 
     def __init__(self, rng: random.Random) -> None:
-        """Shuffle the area codes so each seed walks the number space in its own order."""
+        """Shuffle the area codes and 555 lines so each seed walks the number space its own way."""
         self.rng = rng
-        self.area_codes = [a for a in range(201, 990) if a % 100 != 11 and a // 10 % 10 != 9]
+        self.area_codes = list(valid_area_codes())
         rng.shuffle(self.area_codes)
+        self.info_lines = list(_INFO_LINES)
+        rng.shuffle(self.info_lines)
+        self.fictional = 100 * len(self.area_codes)
         self.count = 0
 
     def next_digits(self) -> str:
         """Return the next national number: 10 US digits, or a UK number with a leading '44'."""
-        n = self.count
         self.count += 1
-        if n % 20 == 19:
-            block = self.rng.randrange(len(_UK_BLOCKS))
-            return f"44|{block}|{n // 20 % 1000:03d}"
-        area = self.area_codes[n // 100 % len(self.area_codes)]
-        return f"{area}5550{100 + n % 100}"
+        return self.digits(self.count - 1)
+
+    def digits(self, n: int) -> str:
+        """Return the number of draw ``n`` (the same every time it is asked)."""
+        if n % UK_EVERY == UK_EVERY - 1 and n // UK_EVERY < UK_NUMBERS:
+            k = n // UK_EVERY
+            return f"44|{k % len(_UK_BLOCKS)}|{k // len(_UK_BLOCKS):03d}"
+        areas = self.area_codes
+        if n < self.fictional:
+            return f"{areas[n // 100]}5550{100 + n % 100}"
+        m = n - self.fictional
+        line = self.info_lines[m // len(areas) % len(self.info_lines)]
+        return f"{areas[m % len(areas)]}555{line}"
 
     def render(self, digits: str) -> str:
         """Return a number in one of the formats people really type, sometimes with an extension."""
@@ -198,7 +237,8 @@ class _Seeder:
         self.phones = PhoneBook(self.rng)
         self.tracking = tracking
         self.user_owners: list[str] = [org.admin_user_id]
-        self.recent_lead_phones: deque[str] = deque(maxlen=2000)
+        # Draw numbers of the open leads' phones, for contacts that share a lead's number.
+        self.lead_draws = array("L")
 
     def person(self) -> dict[str, Any]:
         """Return name, email and place fields of one random person."""
@@ -247,8 +287,8 @@ class _Seeder:
         rng = self.rng
         person = self.person()
         city, state, postcode = person.pop("_place")
+        self.lead_draws.append(self.phones.count)
         digits = self.phones.next_digits()
-        self.recent_lead_phones.append(digits)
         owner = self.org.queue_id if rng.random() < 0.15 else rng.choice(self.user_owners)
         values = {
             **person,
@@ -276,7 +316,7 @@ class _Seeder:
             if convert:
                 values["Status"] = "Working - Contacted"
                 values["OwnerId"] = self.rng.choice(self.user_owners)
-                self.recent_lead_phones.pop()
+                self.lead_draws.pop()
             lead_id = self.org.create("Lead", values)
             if convert:
                 self.org.convert_lead(lead_id)
@@ -305,8 +345,12 @@ class _Seeder:
                 )
                 left = rng.randint(1, 3)
             left -= 1
-            if self.recent_lead_phones and rng.random() < share:
-                digits = rng.choice(self.recent_lead_phones)
+            draws = self.lead_draws
+            if draws and rng.random() < share:
+                at = rng.randrange(len(draws))
+                digits = self.phones.digits(draws[at])
+                draws[at] = draws[-1]  # each lead number is shared by one contact at most
+                draws.pop()
             else:
                 digits = self.phones.next_digits()
             values = {

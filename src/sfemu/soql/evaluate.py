@@ -16,6 +16,11 @@ from sfemu.soql.resolve import ResolvedPath
 Record = Mapping[str, Any]
 
 
+def _accept_all(_record: Record) -> bool:
+    """Take every record (a query with no condition at all)."""
+    return True
+
+
 @dataclass
 class _Bound:
     """A query's closures for one evaluation context."""
@@ -48,6 +53,7 @@ class CompiledQuery:
     order: list[SortKey] = field(default_factory=list, repr=False)
     count_path: ResolvedPath | None = field(default=None, repr=False)
     hint: tuple[str, str, str] | None = field(default=None, repr=False)
+    bounds: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
     compounds: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
     _cache: tuple[EvalContext, _Bound] | None = field(default=None, repr=False, compare=False)
 
@@ -87,6 +93,11 @@ class CompiledQuery:
         pred = self._bind(ctx).pred
         return True if pred is None else pred(record)
 
+    def predicate(self, ctx: EvalContext) -> Pred:
+        """Return the record test of WHERE (and liveness, unless the query is queryAll)."""
+        pred = self._bind(ctx).pred
+        return _accept_all if pred is None else pred
+
     def run(self, records: Iterable[Record], ctx: EvalContext) -> list[Record]:
         """Return the matching records in ORDER BY order, after OFFSET and LIMIT."""
         bound = self._bind(ctx)
@@ -104,6 +115,14 @@ class CompiledQuery:
     def keyset_hint(self) -> tuple[str, str, str] | None:
         """Return (field, operator, wire value) when WHERE has a range an index can serve."""
         return self.hint
+
+    def index_range(self, field_name: str) -> tuple[str | None, str | None] | None:
+        """Return the inclusive (low, high) wire bounds WHERE puts on a field, or None.
+
+        Either end may be None (unbounded). Every matching record lies inside the range, so an
+        index may read just that range and still apply WHERE to each row it finds.
+        """
+        return self.bounds.get(field_name)
 
     # --- shaping ------------------------------------------------------------------------
     def _url(self, ctx: EvalContext, type_name: str, record_id: Any) -> str:

@@ -59,6 +59,7 @@ def compile_query(text: str, catalog: Catalog, *, all_rows: bool = False) -> Com
         order=order,
         count_path=count_path,
         hint=_keyset_hint(query.where, resolver),
+        bounds=_range_bounds(query.where, resolver),
         compounds=_compounds(sobject, paths),
     )
 
@@ -133,3 +134,33 @@ def _keyset_hint(where: ast.Condition | None, resolver: Resolver) -> tuple[str, 
         if isinstance(operand.value, str):
             return (target.canonical, item.op, operand.value)
     return None
+
+
+def _range_bounds(
+    where: ast.Condition | None, resolver: Resolver
+) -> dict[str, tuple[str | None, str | None]]:
+    """Return, per indexable field, the tightest inclusive [low, high] a top-level AND implies.
+
+    Strict operators give the same bound as their inclusive forms: the bounds only narrow the
+    rows an index reads, and WHERE still runs on each of them.
+    """
+    if where is None:
+        return {}
+    items = where.items if isinstance(where, ast.And) else (where,)
+    bounds: dict[str, tuple[str | None, str | None]] = {}
+    for item in items:
+        if not isinstance(item, ast.Comparison) or item.op == "!=":
+            continue
+        target = resolver.path(item.field)
+        if target.hops or target.category not in _INDEXABLE:
+            continue
+        value = resolver.operand(target, item.value).value
+        if not isinstance(value, str):
+            continue
+        low, high = bounds.get(target.canonical, (None, None))
+        if item.op in ("=", ">", ">="):
+            low = value if low is None else max(low, value)
+        if item.op in ("=", "<", "<="):
+            high = value if high is None else min(high, value)
+        bounds[target.canonical] = (low, high)
+    return bounds
