@@ -65,12 +65,23 @@ def _child(args: list[str], timeout: float) -> Iterator[Served]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def sfemu(
-    *, leads: int = 0, contacts: int = 0, users: int = 5, seed: int = 1
+    *,
+    leads: int = 0,
+    contacts: int = 0,
+    users: int = 5,
+    seed: int = 1,
+    cert_dir: Path | None = None,
 ) -> contextlib.AbstractContextManager[Served]:
-    """Run ``sfemu serve`` on a free port with seeded data."""
+    """Run ``sfemu serve`` on a free port with seeded data (HTTPS when ``cert_dir`` is given).
+
+    With ``cert_dir`` the emulator writes its test CA to ``cert_dir / "sfemu-ca.pem"``.
+    """
     args = [
         sys.executable,
         "-c",
@@ -89,6 +100,8 @@ def sfemu(
         "--daily-api-limit",
         "100000000",
     ]
+    if cert_dir is not None:
+        args += ["--tls", "--cert-dir", str(cert_dir)]
     return _child(args, timeout=1800)
 
 

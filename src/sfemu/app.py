@@ -17,6 +17,7 @@ from sfemu.admin import admin_routes
 from sfemu.errors import SalesforceError, not_found
 from sfemu.faults import FaultPlan
 from sfemu.http import error_response, json_response
+from sfemu.listview_routes import listview_admin_routes
 from sfemu.middleware import EmulatorMiddleware, unknown_exception
 from sfemu.oauth import TokenStore
 from sfemu.oauth_routes import oauth_routes
@@ -200,6 +201,7 @@ def create_emulator_app(
         *oauth_routes(),
         *soap_routes(),
         *admin_routes(),
+        *listview_admin_routes(),
     ]
     return EmulatorApp(
         state,

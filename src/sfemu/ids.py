@@ -27,6 +27,7 @@ KEY_PREFIXES: dict[str, str] = {
     "Campaign": "701",
     "CampaignMember": "00v",
     "Profile": "00e",
+    "ListView": "00B",
 }
 
 # Chars 4-6: pod "Dn" and the reserved "0", fixed for every generated id.

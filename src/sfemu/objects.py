@@ -6,6 +6,7 @@ to an org's definitions at run time.
 
 from __future__ import annotations
 
+from sfemu.listviews import list_view_object
 from sfemu.object_fields import (
     INDUSTRIES,
     LEAD_SOURCES,
@@ -206,6 +207,7 @@ def standard_objects() -> list[ObjectDef]:
         group(),
         lead(),
         lead_status(),
+        list_view_object(),
         organization(),
         profile(),
         user(),

@@ -26,6 +26,7 @@ from typing import Any
 from sfemu import lead_convert, org_defaults, replication
 from sfemu.errors import SalesforceError, entity_is_deleted, not_found
 from sfemu.ids import IdGenerator, malformed_id, parse_id
+from sfemu.listviews import ListViewDef
 from sfemu.object_fields import custom_field
 from sfemu.objects import standard_objects
 from sfemu.org_render import render_record
@@ -77,6 +78,7 @@ class Org:
         self._passwords: dict[str, bytes] = {}
         self.created_at = self.now()
         self._schema_changed_at: dict[str, datetime] = {}
+        self.list_views: dict[str, ListViewDef] = {}  # ListView record id -> definition
         org_defaults.install(self)
 
     # --- time -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sfemu.listviews import install_defaults as install_list_views
 from sfemu.schema import PicklistValue
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def install(org: Org) -> None:
         add_lead_status(
             org, label, sort_order=order, is_default=is_default, is_converted=is_converted
         )
+    install_list_views(org)
 
 
 def add_lead_status(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from sfemu import collections, composite, limits, query, records
+from sfemu.listview_routes import listview_routes
 
 
 def rest_routes() -> list[BaseRoute]:
     """Return the sObject, query, collections, composite and limits routes.
 
-    Order matters: fixed segments (describe, updated, deleted) come before ``{record_id}``.
+    Order matters: fixed segments (describe, updated, deleted, listviews) come before
+    ``{record_id}``.
     """
     return [
         Route("/sobjects", records.describe_global, methods=["GET"]),
@@ -25,6 +27,7 @@ def rest_routes() -> list[BaseRoute]:
         Route("/sobjects/{sobject}/updated/", records.get_updated, methods=["GET"]),
         Route("/sobjects/{sobject}/deleted", records.get_deleted, methods=["GET"]),
         Route("/sobjects/{sobject}/deleted/", records.get_deleted, methods=["GET"]),
+        *listview_routes(),
         Route("/sobjects/{sobject}/{record_id}", records.get_record, methods=["GET"]),
         Route("/sobjects/{sobject}/{record_id}", records.update, methods=["PATCH"]),
         Route("/sobjects/{sobject}/{record_id}", records.delete, methods=["DELETE"]),

@@ -3,7 +3,6 @@ import subprocess
 import sys
 import time
 
-import httpx2
 import pytest
 from typer.testing import CliRunner
 
@@ -35,30 +34,6 @@ def _stop(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=20)
     if process.stdout is not None:
         process.stdout.close()
-
-
-def test_demo_serves_a_seeded_org_and_prints_how_to_connect() -> None:
-    process, base = _start(["demo", "--port", "0"])
-    try:
-        token = httpx2.post(
-            f"{base}/services/oauth2/token",
-            data={
-                "grant_type": "password",
-                "client_id": "sfemu-client",
-                "client_secret": "sfemu-secret",
-                "username": "admin@sfemu.test",
-                "password": "sfemu",
-            },
-        ).json()["access_token"]
-        reply = httpx2.get(
-            f"{base}/services/data/v66.0/query",
-            params={"q": "SELECT COUNT() FROM Lead"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert reply.status_code == 200
-        assert reply.json()["totalSize"] == 500
-    finally:
-        _stop(process)
 
 
 def test_emulator_refuses_a_port_in_use_with_one_clear_line() -> None:

@@ -61,6 +61,7 @@ def test_standard_objects_and_prefixes() -> None:
         "Group": "00G",
         "Lead": "00Q",
         "LeadStatus": "01J",
+        "ListView": "00B",
         "Organization": "00D",
         "Profile": "00e",
         "User": "005",

@@ -25,6 +25,13 @@ from ringsync.salesforce.budget import ApiBudget, BudgetSnapshot
 from ringsync.salesforce.bulk import BulkApi
 from ringsync.salesforce.collections import CollectionsApi
 from ringsync.salesforce.describe import DescribeCache, GlobalSObject, SObjectDescribe
+from ringsync.salesforce.listviews import (
+    ListViewDescribe,
+    ListViewInfo,
+    parse_describe,
+    parse_list_views,
+    parse_results,
+)
 from ringsync.salesforce.models import (
     BulkIngestResult,
     DeletedRecord,
@@ -240,6 +247,55 @@ class SalesforceClient:
             raise UnexpectedResponseError("Salesforce returned a malformed count")
         total: int = body["totalSize"]
         return total
+
+    # --- list views ----------------------------------------------------------------------
+    def list_views(self, sobject: str) -> list[ListViewInfo]:
+        """Return every list view of an object (following the list's next pages)."""
+        name = check_name(sobject)
+        endpoint = "sobjects/{sobject}/listviews"
+        body = self._json("GET", f"sobjects/{name}/listviews", endpoint=endpoint, sobject=name)
+        views, next_url = parse_list_views(body)
+        while next_url is not None:
+            if not next_url.startswith("/services/data/"):
+                raise UnexpectedResponseError("Salesforce returned an unexpected nextRecordsUrl")
+            more, next_url = parse_list_views(
+                self._json("GET", next_url, endpoint=endpoint, sobject=name)
+            )
+            views += more
+        return views
+
+    def list_view_describe(self, sobject: str, view_id: str) -> ListViewDescribe:
+        """Return a list view's columns and its full SOQL query."""
+        name = check_name(sobject)
+        body = self._json(
+            "GET",
+            f"sobjects/{name}/listviews/{check_id(view_id)}/describe",
+            endpoint="sobjects/{sobject}/listviews/{id}/describe",
+            sobject=name,
+        )
+        return parse_describe(body)
+
+    def iter_list_view_results(
+        self, sobject: str, view_id: str, *, page_size: int = 2000
+    ) -> Iterator[dict[str, str | None]]:
+        """Yield a list view's rows (cells keyed by field path), one page of results at a time."""
+        name = check_name(sobject)
+        path = f"sobjects/{name}/listviews/{check_id(view_id)}/results"
+        offset = 0
+        while True:
+            page = parse_results(
+                self._json(
+                    "GET",
+                    path,
+                    endpoint="sobjects/{sobject}/listviews/{id}/results",
+                    params={"limit": str(page_size), "offset": str(offset)},
+                    sobject=name,
+                )
+            )
+            yield from page.rows
+            if page.done or not page.rows:
+                return
+            offset += len(page.rows)
 
     # --- replication ---------------------------------------------------------------------
     def get_updated(self, sobject: str, start: datetime, end: datetime) -> UpdatedIds:

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
+import orjson
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from ringsync.store.repositories.dialect import execute_many, upsert_insert
+from ringsync.store.repositories.dialect import (
+    execute_many,
+    insert_many_returning,
+    is_sqlite,
+    upsert_insert,
+)
 from ringsync.store.tables import Contact, CustomPropertyDef, table_of
 
 _TABLE = table_of(Contact)
@@ -66,6 +72,18 @@ def add(session: Session, contact: Contact) -> Contact:
     return contact
 
 
+def _phone_among(session: Session, phones: list[str]) -> ColumnElement[bool]:
+    """Return ``phone IN (...)``; on SQLite the list travels as one JSON parameter.
+
+    Two thousand bound values cost SQLAlchemy more to expand than SQLite takes to run the
+    query; ``json_each`` (SQLite's JSON1, built in since 3.38) reads them from one string.
+    """
+    if not is_sqlite(session):
+        return _TABLE.c.phone.in_(phones)
+    listed = func.json_each(bindparam("p_phones", orjson.dumps(phones).decode()))
+    return _TABLE.c.phone.in_(select(listed.table_valued("value").c.value))
+
+
 def existing_for(
     session: Session, account_id: int, keys: Iterable[tuple[str, str]], columns: Sequence[str]
 ) -> dict[tuple[str, str], dict[str, Any]]:
@@ -76,13 +94,20 @@ def existing_for(
     phones = sorted({phone for phone, _ in wanted})
     names = {"id", "phone", "extension", "version", *columns}
     cols = [_TABLE.c[name] for name in sorted(names)]
-    stmt = select(*cols).where(_TABLE.c.account_id == account_id, _TABLE.c.phone.in_(phones))
+    stmt = select(*cols).where(_TABLE.c.account_id == account_id, _phone_among(session, phones))
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for row in session.execute(stmt).mappings():
         key = (row["phone"], row["extension"])
         if key in wanted:
             found[key] = dict(row)
     return found
+
+
+def _upsert(session: Session, update_columns: Sequence[str]) -> Any:
+    stmt = upsert_insert(session, _TABLE)
+    sets: dict[str, Any] = {name: stmt.excluded[name] for name in update_columns}
+    sets["version"] = _TABLE.c.version + literal_column("1")
+    return stmt.on_conflict_do_update(index_elements=list(IDENTITY_COLUMNS), set_=sets)
 
 
 def bulk_upsert(
@@ -94,11 +119,23 @@ def bulk_upsert(
     """
     if not rows:
         return
-    stmt = upsert_insert(session, _TABLE)
-    sets: dict[str, Any] = {name: stmt.excluded[name] for name in update_columns}
-    sets["version"] = _TABLE.c.version + literal_column("1")
-    stmt = stmt.on_conflict_do_update(index_elements=list(IDENTITY_COLUMNS), set_=sets)
-    execute_many(session, stmt, _TABLE, list(rows))
+    execute_many(session, _upsert(session, update_columns), _TABLE, list(rows))
+
+
+def bulk_upsert_ids(
+    session: Session, rows: Sequence[dict[str, Any]], update_columns: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """Insert or update many contacts of one account; return their ids by (phone, extension).
+
+    Same writes as `bulk_upsert`, with the ids read back by RETURNING instead of a query.
+    """
+    if not rows:
+        return {}
+    stmt = _upsert(session, update_columns).returning(
+        _TABLE.c.id, _TABLE.c.phone, _TABLE.c.extension
+    )
+    returned = insert_many_returning(session, stmt, _TABLE, list(rows))
+    return {(phone, extension): int(row_id) for row_id, phone, extension in returned}
 
 
 def ids_for(
