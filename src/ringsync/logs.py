@@ -11,7 +11,7 @@ import re
 
 # A phone-like run: optional +, then 7 or more digits possibly split by spaces, dots, dashes or
 # parentheses. The last four digits stay visible so an admin can still tell records apart.
-_PHONE_LIKE = re.compile(r"(?<![\w/])\+?\(?(?:\d[\s().-]{0,2}){6,}(\d{4})(?!\d)")
+_PHONE_LIKE = re.compile(r"(?<![\w/])\+?\(?(?:\d[\s().-]{0,2}){6,}(\d{4})(?![\d:])")
 
 _QUIET_LOGGERS = ("httpx2", "httpcore2", "httpx", "httpcore", "urllib3", "uvicorn.access")
 

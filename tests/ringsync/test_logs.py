@@ -15,6 +15,8 @@ from ringsync.logs import PhoneMaskingFilter, configure_logging, mask_phones
         ("contact 42 updated", "contact 42 updated"),
         ("run 2026-03-01 finished", "run 2026-03-01 finished"),
         ("record 00Q5g00000ABCDE1234 synced", "record 00Q5g00000ABCDE1234 synced"),
+        ("job sync_inbound:1:29392296300:ab12", "job sync_inbound:1:29392296300:ab12"),
+        ("phone: +14155550100.", "phone: ***0100."),
     ],
 )
 def test_mask_phones_keeps_only_the_last_four_digits(raw: str, masked: str) -> None:
