@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test check lint typecheck bench fmt clean
+.PHONY: help venv demo test check lint typecheck audit bench fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,9 +35,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Not part of `check`: pip-audit needs PyPI's JSON API and a vulnerability service; offline it
+# cannot audit, and --strict makes that a failure rather than a silent pass.
+audit: $(STAMP) ## Look for known vulnerabilities in the installed dependencies (needs network)
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --skip-editable
+
 fmt: $(STAMP) ## Format the code
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
+
+.PHONY: reliability reliability-full
+reliability: $(STAMP) ## Run the fault tests, CI profile (3 seeds per fault, small scenarios)
+	@bash scripts/ensure-services
+	RINGSYNC_RELIABILITY_PROFILE=ci $(PY) -m pytest -q tests/reliability $(PYTEST_ARGS)
+
+reliability-full: $(STAMP) ## Run the fault tests, full profile (22 seeds per fault, larger; long)
+	@bash scripts/ensure-services
+	RINGSYNC_RELIABILITY_PROFILE=full $(PY) -m pytest -q -rfxX tests/reliability $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (figures go to bench/results/)
 	$(PY) -m bench

@@ -94,11 +94,15 @@ def _country_prefix(digits: str) -> str:
 
 
 def _ascii_digits(raw: str) -> str:
-    """Fold full-width and other Unicode decimal digits to ASCII so every script parses alike."""
+    """Fold Unicode digits to ASCII and drop invisible marks (RTL/LTR) that pasting adds."""
     if raw.isascii():
         return raw
     text = unicodedata.normalize("NFKC", raw)
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cf"  # format characters: bidi marks, zero-width joiners
+    )
 
 
 def is_supported_region(region: str) -> bool:

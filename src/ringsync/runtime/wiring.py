@@ -6,6 +6,10 @@ decrypted with the configured keys, a rotated refresh token saved back), the syn
 on those clients, the task handlers call the engine, and polling is due per account from its
 poll interval and its last inbound run. The runner's wake-up is bound late, because the
 runner needs the registry and the registry needs the engine.
+
+A task that runs under an account lease binds the engine to it (``RunLease``): outbox claims
+last as long as the lease, and runs a dead worker left ``running`` are closed as abandoned. An
+account whose sync cannot start backs off (``AccountBackoff``) and warns once per new error.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from ringsync.domain.sync_settings import active_settings
 from ringsync.errors import RingsyncError, TransientError
 from ringsync.operations.handler import OperationEnv
 from ringsync.operations.tasks import operation_tasks
+from ringsync.runtime.backoff import AccountBackoff
 from ringsync.runtime.factory import create_runner
 from ringsync.runtime.runner import Runner
 from ringsync.runtime.tasks import (
@@ -41,7 +46,7 @@ from ringsync.salesforce.hosts import HostPolicy
 from ringsync.settings import Settings, load_settings
 from ringsync.store.db import Database, open_database
 from ringsync.store.repositories import sync_schedule
-from ringsync.sync.engine import EngineOptions, RunSummary, SyncEngine
+from ringsync.sync.engine import EngineOptions, RunLease, RunSummary, SyncEngine
 from ringsync.web.api.admin_salesforce import SalesforceAccess
 from ringsync.web.app import open_store
 
@@ -50,8 +55,11 @@ logger = logging.getLogger(__name__)
 HTTP_TIMEOUT_SECONDS = 60.0
 
 
-def poll_due(database: Database) -> DueAccounts:
-    """Return the schedule: connected accounts whose last inbound run is a poll interval old."""
+def poll_due(database: Database, backoff: AccountBackoff | None = None) -> DueAccounts:
+    """Return the schedule: connected accounts whose last inbound run is a poll interval old.
+
+    An account backing off after a failed start waits out its back-off first.
+    """
 
     def due_accounts(now: datetime) -> list[int]:
         with database.read() as session:
@@ -63,6 +71,8 @@ def poll_due(database: Database) -> DueAccounts:
                 every = timedelta(
                     seconds=active_settings(session, account_id).poll_interval_seconds
                 )
+                if backoff is not None and backoff.waiting(account_id, SYNC_INBOUND, now, every):
+                    continue
                 if started is None or now - started >= every:
                     due.append(account_id)
         return due
@@ -100,38 +110,60 @@ def log_run(account_id: int, summary: RunSummary) -> None:
     )
 
 
-def engine_tasks(engine: Callable[[], SyncEngine]) -> dict[str, TaskFunc]:
+def leased(engine: SyncEngine, ctx: TaskContext) -> SyncEngine:
+    """Bind the engine to the task's account lease, when the task runs under one."""
+    if ctx.lease is None:
+        return engine
+    return engine.under(RunLease(ctx.lease.token, ctx.lease_ttl))
+
+
+def engine_tasks(
+    engine: Callable[[], SyncEngine], backoff: AccountBackoff | None = None
+) -> dict[str, TaskFunc]:
     """Return the engine's task bodies: ``sync_inbound`` and ``sync_outbound`` per account.
 
     A run that ends in a ringsync error is already recorded by the engine; an error before any
-    run starts (no usable connection, keys that cannot decrypt it) is logged as one line and
-    the task ends, so polling does not print a traceback every few seconds. Transient errors
-    propagate, for the Celery runner to retry.
+    run starts (no usable connection, keys that cannot decrypt it) is logged as one line when
+    it is new for the account, the account backs off, and the task ends, so polling does not
+    print a traceback (or the same warning) every few seconds. Transient errors propagate,
+    for the Celery runner to retry.
     """
+    failures = backoff if backoff is not None else AccountBackoff()
+
+    def not_run(ctx: TaskContext, account_id: int, direction: str, exc: RingsyncError) -> None:
+        task = SYNC_INBOUND if direction == "inbound" else SYNC_OUTBOUND
+        if failures.failed(account_id, task, exc.message, ctx.clock.now()):
+            logger.warning("account %s: %s sync not run: %s", account_id, direction, exc.message)
+
+    def started(account_id: int, direction: str) -> None:
+        task = SYNC_INBOUND if direction == "inbound" else SYNC_OUTBOUND
+        if failures.succeeded(account_id, task):
+            logger.info("account %s: %s sync runs again", account_id, direction)
 
     def sync_inbound(ctx: TaskContext, /, **kwargs: Any) -> object:
         account_id = _account_id(kwargs)
         try:
-            summaries = engine().run_inbound(account_id, should_stop=ctx.should_stop)
+            summaries = leased(engine(), ctx).run_inbound(account_id, should_stop=ctx.should_stop)
         except TransientError:
             raise
         except RingsyncError as exc:
-            logger.warning("account %s: inbound sync not run: %s", account_id, exc.message)
+            not_run(ctx, account_id, "inbound", exc)
             return None
+        started(account_id, "inbound")
         for summary in summaries:
             log_run(account_id, summary)
         return [s.totals for s in summaries]
 
     def sync_outbound(ctx: TaskContext, /, **kwargs: Any) -> object:
-        del ctx
         account_id = _account_id(kwargs)
         try:
-            summary = engine().run_outbound(account_id)
+            summary = leased(engine(), ctx).run_outbound(account_id)
         except TransientError:
             raise
         except RingsyncError as exc:
-            logger.warning("account %s: outbound sync not run: %s", account_id, exc.message)
+            not_run(ctx, account_id, "outbound", exc)
             return None
+        started(account_id, "outbound")
         log_run(account_id, summary)
         return summary.totals
 
@@ -163,15 +195,24 @@ class Product:
 
 
 def product_registry(
-    database: Database, engine: Callable[[], SyncEngine], clients: Callable[[int], Any]
+    database: Database,
+    engine: Callable[[], SyncEngine],
+    clients: Callable[[int], Any],
+    *,
+    backoff: AccountBackoff | None = None,
 ) -> TaskRegistry:
     """Build the registry of every task the product runs (engine, operations, polling)."""
+    failures = backoff if backoff is not None else AccountBackoff()
 
     def build_env(ctx: TaskContext, account_id: int) -> OperationEnv:
-        return OperationEnv(ctx.database, clients(account_id), ctx.clock, engine=engine())
+        bound = leased(engine(), ctx)
+        return OperationEnv(ctx.database, clients(account_id), ctx.clock, engine=bound)
 
-    handlers: dict[str, TaskFunc] = {**engine_tasks(engine), **operation_tasks(build_env)}
-    return create_registry(handlers, due_accounts=poll_due(database))
+    handlers: dict[str, TaskFunc] = {
+        **engine_tasks(engine, failures),
+        **operation_tasks(build_env),
+    }
+    return create_registry(handlers, due_accounts=poll_due(database, failures))
 
 
 def build_product(
@@ -218,10 +259,11 @@ def build_product(
         options=engine_options,
         wake=wake,
     )
+    backoff = AccountBackoff()
     registry = product_registry(
-        store, lambda: engine, lambda account_id: access.client(store, account_id)
+        store, lambda: engine, lambda account_id: access.client(store, account_id), backoff=backoff
     )
-    due = poll_due(store)
+    due = poll_due(store, backoff)
     if runner_factory is not None:
         runner = runner_factory(settings, store, registry, due)
     else:
@@ -240,6 +282,7 @@ class _LazyEngine:
         self._options = options
         self._lock = threading.Lock()
         self._product: tuple[Database, SyncEngine, SalesforceAccess] | None = None
+        self.backoff = AccountBackoff()
 
     def parts(self) -> tuple[Database, SyncEngine, SalesforceAccess]:
         with self._lock:
@@ -265,7 +308,7 @@ class _LazyEngine:
         return access.client(database, account_id)
 
     def due(self, now: datetime) -> list[int]:
-        return poll_due(self.parts()[0])(now)
+        return poll_due(self.parts()[0], self.backoff)(now)
 
 
 def worker_registry(
@@ -279,9 +322,13 @@ def worker_registry(
     lazy = _LazyEngine(settings, engine_options)
 
     def build_env(ctx: TaskContext, account_id: int) -> OperationEnv:
-        return OperationEnv(ctx.database, lazy.client(account_id), ctx.clock, engine=lazy.engine())
+        bound = leased(lazy.engine(), ctx)
+        return OperationEnv(ctx.database, lazy.client(account_id), ctx.clock, engine=bound)
 
-    handlers: dict[str, TaskFunc] = {**engine_tasks(lazy.engine), **operation_tasks(build_env)}
+    handlers: dict[str, TaskFunc] = {
+        **engine_tasks(lazy.engine, lazy.backoff),
+        **operation_tasks(build_env),
+    }
     return create_registry(handlers, due_accounts=lazy.due)
 
 
@@ -298,6 +345,7 @@ __all__ = [
     "build_product",
     "create_worker_registry",
     "engine_tasks",
+    "leased",
     "poll_due",
     "product_registry",
     "worker_registry",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ringsync.errors import ConfigError
+from ringsync.logs import configure_logging
 from ringsync.runtime.celery_app import create_celery_app
 from ringsync.runtime.tasks import TaskRegistry
 from ringsync.settings import load_settings
@@ -50,10 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the app from the environment's settings and run the Celery command."""
+    """Build the app from the environment's settings and run the Celery command.
+
+    ringsync logging (one format, phone numbers masked) is set up before Celery starts.
+    """
     options, celery_args = build_parser().parse_known_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level)
     app = create_celery_app(
-        load_settings(),
+        settings,
         registry=load_registry(options.registry),
         queue=options.queue,
         key_prefix=options.key_prefix,

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -87,6 +88,8 @@ sync_runs = Table(
     Column("status", String(16), nullable=False),
     Column("totals", json_type(), nullable=False),
     Column("error", Text, nullable=True),
+    # The fencing token of the runner's account lease the run started under (None: no runner).
+    Column("lease_token", BigInteger, nullable=True),
     Index("ix_sync_runs_account_started", "account_id", "started_at"),
 )
 

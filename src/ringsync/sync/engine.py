@@ -5,13 +5,18 @@ its changes; ``run_outbound(account_id)`` sends the outbox. Each object pass and
 pass is a *run* with a status and totals; every record touched writes a sync log row.
 ``retry_failed`` puts failed records back in the outbox. ``wake(account_id)`` is the hook the
 runner provides (debounce is the runner's job); activity recording calls it after commit.
+Under a runner, ``engine.under(RunLease(token, ttl))`` binds the account lease: outbox claims
+last as long as the lease, and a run that starts under a newer token closes the runs a dead
+worker left ``running`` as ``abandoned``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import partial
 
 from ringsync.clock import Clock, SystemClock
@@ -36,6 +41,11 @@ from ringsync.sync.outbound import OUTBOUND, ObjectTools, OutboundOptions, run_o
 from ringsync.sync.plan import PlanSettings
 from ringsync.sync.records import read_schema
 
+ABANDONED_REASON = (
+    "abandoned: its worker died or lost the account's lease before finishing; "
+    "a newer lease (fencing token {token}) took the account over"
+)
+
 WakeHook = Callable[[int], None]
 """Tell the runner that an account has work (a queue message only says "look")."""
 
@@ -52,6 +62,14 @@ class EngineOptions:
     inbound: InboundOptions = field(default_factory=InboundOptions)
     outbound: OutboundOptions = field(default_factory=OutboundOptions)
     contact_link_base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RunLease:
+    """The runner's account lease a run works under: its fencing token and time to live."""
+
+    token: int
+    ttl: timedelta
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,13 @@ class SyncEngine:
         self.clock = clock or SystemClock()
         self.options = options or EngineOptions()
         self._wake = wake
+        self._lease: RunLease | None = None
+
+    def under(self, lease: RunLease) -> SyncEngine:
+        """Return this engine bound to the runner's account lease (this one is unchanged)."""
+        bound = copy.copy(self)
+        bound._lease = lease
+        return bound
 
     def wake(self, account_id: int) -> None:
         """Tell the runner this account has changes to send."""
@@ -109,8 +134,17 @@ class SyncEngine:
             return sync_state.users_by_salesforce_id(session, account_id)
 
     def _start(self, account_id: int, direction: str, sobject: str | None) -> int:
+        """Record a running run; under a lease, first close runs left by older lease holders."""
+        now = self.clock.now()
+        token = self._lease.token if self._lease is not None else None
         with self.db.write() as session:
-            return sync_log.start_run(session, account_id, direction, sobject, self.clock.now())
+            if token is not None:
+                sync_log.abandon_stale_runs(
+                    session, account_id, token, now, ABANDONED_REASON.format(token=token)
+                )
+            return sync_log.start_run(
+                session, account_id, direction, sobject, now, lease_token=token
+            )
 
     def _finish(
         self,
@@ -215,9 +249,15 @@ class SyncEngine:
                 schema = read_schema(sobject, describe, settings.mappings_for(sobject))
                 return ObjectTools(describe, schema)
 
-            run_outbound(client, self.db, ctx, tools, owners, self.options.outbound)
+            run_outbound(client, self.db, ctx, tools, owners, self._outbound_options())
 
         return self._run(account_id, OUTBOUND, None, body)
+
+    def _outbound_options(self) -> OutboundOptions:
+        """Return the outbound options; under a lease, claims last exactly as long as it."""
+        if self._lease is None:
+            return self.options.outbound
+        return replace(self.options.outbound, lease=self._lease.ttl)
 
     # --- failed records -----------------------------------------------------------------
     def list_failed(self, account_id: int) -> list[FailedRecord]:
@@ -288,4 +328,12 @@ def _properties(failed: FailedRecord) -> list[str]:
     return ["phone"]
 
 
-__all__ = ["EngineOptions", "RunSummary", "SyncEngine", "WakeHook", "no_wake"]
+__all__ = [
+    "ABANDONED_REASON",
+    "EngineOptions",
+    "RunLease",
+    "RunSummary",
+    "SyncEngine",
+    "WakeHook",
+    "no_wake",
+]

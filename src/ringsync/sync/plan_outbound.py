@@ -4,7 +4,8 @@ For each contact with changed properties:
 
 * a linked contact is updated only when the update direction is ``both``; the payload holds
   the changed, mapped, outbound fields whose value differs from the base (echo-free), with
-  the owner sent through the user mapping; counters never go down, a DNC opt-out is not
+  the owner sent through the user mapping (a blank owner is held back: Salesforce cannot
+  blank ``OwnerId``); counters never go down, a DNC opt-out is not
   cleared unless a user did it explicitly, and under ``never_blank`` a blank is not sent over
   a value;
 * an unlinked contact is created only when the create direction is ``both``, as the priority
@@ -138,7 +139,7 @@ def _plan_update(
         if row.salesforce_field in payload:
             base_update[spec.name] = value
     if not payload:
-        return Skip("nothing to send", link.record_id, contact.id)
+        return Skip(_nothing_to_send(notes), link.record_id, contact.id)
     return SalesforceWrite(
         WriteOp.UPDATE,
         link.sobject,
@@ -165,6 +166,8 @@ def _hold_back(
     previous = base.get(name)
     if has_base and ctx.normalizer.equal(name, value, previous):
         return f"{name}: unchanged since last sync"
+    if name == OWNER and ctx.normalizer.is_blank(name, value):
+        return f"{OWNER}: Salesforce requires an owner; a blank owner is not sent"
     if spec.rule is FieldRule.COUNTER and _lower(value, previous):
         return f"{name}: a counter never goes down"
     if (
@@ -181,6 +184,12 @@ def _hold_back(
     ):
         return f"{name}: a blank never overwrites a value"
     return ""
+
+
+def _nothing_to_send(notes: list[str]) -> str:
+    """Say why an update sends nothing, keeping the owner notes (an owner change was refused)."""
+    held = [note for note in notes if note.startswith(f"{OWNER}:")]
+    return "; ".join(["nothing to send", *held])
 
 
 def _lower(value: object, previous: object) -> bool:

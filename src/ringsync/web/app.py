@@ -25,6 +25,7 @@ from ringsync.settings import Settings
 from ringsync.store.db import Database, open_database
 from ringsync.web.admin import STATIC_DIR, pages_router
 from ringsync.web.api import API_PREFIX, api_router
+from ringsync.web.body_limit import BodyLimit
 from ringsync.web.context import SESSION_LIFETIME, WebContext
 from ringsync.web.errors import ErrorBoundary, install_error_handlers
 from ringsync.web.headers import SecurityHeaders
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Added last = outermost: every response, the generic 500 included, gets the headers.
+    app.add_middleware(BodyLimit)
     app.add_middleware(ErrorBoundary)
     app.add_middleware(SecurityHeaders)
     return app

@@ -38,6 +38,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,15 @@ def masked(prop: str, value: object) -> object:
 
 
 def start_run(
-    session: Session, account_id: int, direction: str, sobject: str | None, at: datetime
+    session: Session,
+    account_id: int,
+    direction: str,
+    sobject: str | None,
+    at: datetime,
+    *,
+    lease_token: int | None = None,
 ) -> int:
-    """Insert a running run; return its id."""
+    """Insert a running run (under the runner's lease token, if any); return its id."""
     stmt = (
         insert(sync_runs)
         .values(
@@ -94,10 +101,32 @@ def start_run(
             started_at=at,
             status=RunStatus.RUNNING.value,
             totals={},
+            lease_token=lease_token,
         )
         .returning(sync_runs.c.id)
     )
     return int(session.execute(stmt).scalar_one())
+
+
+def abandon_stale_runs(
+    session: Session, account_id: int, lease_token: int, at: datetime, reason: str
+) -> int:
+    """Close the account's runs still running under an older lease token; return how many.
+
+    A newer token means the older holder's lease expired or was taken over, so its runs will
+    never finish on their own. Runs started without a token (no runner) are left alone.
+    """
+    c = sync_runs.c
+    stmt = (
+        update(sync_runs)
+        .where(
+            c.account_id == account_id,
+            c.status == RunStatus.RUNNING.value,
+            c.lease_token < lease_token,
+        )
+        .values(status=RunStatus.ABANDONED.value, finished_at=at, error=reason)
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]  # CursorResult
 
 
 def finish_run(
@@ -222,6 +251,7 @@ __all__ = [
     "RunRow",
     "RunStatus",
     "StoredEntry",
+    "abandon_stale_runs",
     "add_entries",
     "finish_run",
     "list_entries",

@@ -7,15 +7,17 @@ changed compared with the settings they replaced, so the page can show it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from ringsync.domain.sync_settings import (
+    DraftState,
     active_settings,
     compare_versions,
     diff,
@@ -30,6 +32,8 @@ from ringsync.domain.sync_settings import (
 )
 from ringsync.domain.users import get_user
 from ringsync.errors import Problem, ValidationError
+from ringsync.web.api.admin_org_check import org_problems
+from ringsync.web.api.admin_salesforce import SalesforceAccess, salesforce_access
 from ringsync.web.api.admin_schemas import (
     MAX_ID,
     ChangeOut,
@@ -38,9 +42,12 @@ from ringsync.web.api.admin_schemas import (
     SavedOut,
     VersionOut,
 )
+from ringsync.web.context import WebContext
 from ringsync.web.deps import ContextDep, CurrentAdmin, Principal, ReadSessionDep, SessionDep
 
 router = APIRouter(prefix="/settings", tags=["admin: settings"])
+
+AccessDep = Annotated[SalesforceAccess, Depends(salesforce_access)]
 
 SettingsChanges = Annotated[
     dict[str, Any],
@@ -120,10 +127,36 @@ def put_draft(
     return DraftOut.of(state)
 
 
+def _with_org_problems(
+    state: DraftState, ctx: WebContext, access: SalesforceAccess, account_id: int
+) -> DraftOut:
+    """Add what the connected org says about the draft's mapped fields."""
+    found = org_problems(ctx, access, account_id, state.data)
+    return DraftOut.of(replace(state, problems=(*state.problems, *found)) if found else state)
+
+
 @router.post("/validate", response_model=DraftOut)
-def validate_draft(admin: CurrentAdmin, session: ReadSessionDep) -> DraftOut:
-    """Check the draft and list every problem it has (nothing is saved)."""
-    return DraftOut.of(get_draft(session, admin.account_id))
+def validate_draft(admin: CurrentAdmin, ctx: ContextDep, access: AccessDep) -> DraftOut:
+    """Check the draft, against the connected org too, and list every problem (nothing saved)."""
+    with ctx.database.read() as session:
+        state = get_draft(session, admin.account_id)
+    return _with_org_problems(state, ctx, access, admin.account_id)
+
+
+def draft_fits_the_org(admin: CurrentAdmin, ctx: ContextDep, access: AccessDep) -> None:
+    """Refuse to save a draft whose mapping names fields the connected org cannot take.
+
+    A dependency, so the check (which may call Salesforce) runs before the write transaction.
+    """
+    with ctx.database.read() as session:
+        data = get_draft(session, admin.account_id).data
+    found = org_problems(ctx, access, admin.account_id, data)
+    if found:
+        raise ValidationError(
+            "the draft maps fields the connected Salesforce org cannot take; fix them and save "
+            "again (the draft keeps your changes)",
+            found,
+        )
 
 
 def _saved(session: Session, account_id: int, before: dict[str, Any], number: int) -> SavedOut:
@@ -138,7 +171,7 @@ def _saved(session: Session, account_id: int, before: dict[str, Any], number: in
     )
 
 
-@router.post("/save", response_model=SavedOut)
+@router.post("/save", response_model=SavedOut, dependencies=[Depends(draft_fits_the_org)])
 def save(admin: CurrentAdmin, ctx: ContextDep, session: SessionDep) -> SavedOut:
     """Save the draft as the next version (refused with every problem when it is not valid)."""
     before = active_settings(session, admin.account_id).as_data()
@@ -199,17 +232,18 @@ def export(admin: CurrentAdmin, ctx: ContextDep, session: ReadSessionDep) -> Res
 
 @router.post("/import", response_model=DraftOut)
 def import_settings(
-    document: ExportDocument, admin: CurrentAdmin, ctx: ContextDep, session: SessionDep
+    document: ExportDocument, admin: CurrentAdmin, ctx: ContextDep, access: AccessDep
 ) -> DraftOut:
     """Make the draft from an export file and list its problems; nothing is saved."""
-    state = import_document(
-        session,
-        admin.account_id,
-        storable(document),
-        imported_by=admin_name(session, admin),
-        clock=ctx.clock,
-    )
-    return DraftOut.of(state)
+    with ctx.database.write() as session:
+        state = import_document(
+            session,
+            admin.account_id,
+            storable(document),
+            imported_by=admin_name(session, admin),
+            clock=ctx.clock,
+        )
+    return _with_org_problems(state, ctx, access, admin.account_id)
 
 
 __all__ = ["admin_name", "router"]
