@@ -29,6 +29,7 @@ def test_filter_masks_formatted_arguments() -> None:
     assert record.getMessage() == "phone ***0100"
 
 
+@pytest.mark.usefixtures("restore_root_logger")
 def test_configure_logging_quiets_http_client_loggers() -> None:
     configure_logging("INFO")
     assert logging.getLogger("httpx2").level == logging.WARNING

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,8 @@ Invoke = Callable[..., Any]
 
 
 @pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
+def _restore_root_logger(restore_root_logger: None) -> None:
     """Undo a command's logging set-up (its handler writes to a stream the runner closes)."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 @pytest.fixture

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ringsync.store.scratch import DEFAULT_ADMIN_URL, postgres_unreachable, scratch_postgres
+from ringsync.store.scratch import scratch_postgres
 
 pytestmark = pytest.mark.postgres
 
-ADMIN_URL = os.environ.get("RINGSYNC_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
-
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    reason = postgres_unreachable(ADMIN_URL)
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: the Postgres tests must run)")
-        pytest.skip(f"{reason}; start Postgres or set RINGSYNC_TEST_POSTGRES_URL")
-    with scratch_postgres(ADMIN_URL, migrate=False) as url:
+def pg_url(postgres_admin_url: str) -> Iterator[str]:
+    with scratch_postgres(postgres_admin_url, migrate=False) as url:
         yield url
 
 

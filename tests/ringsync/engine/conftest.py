@@ -1,4 +1,4 @@
-"""Fixtures for engine scenarios: sfemu in process, one SQLite store, one frozen clock for both.
+"""Fixtures for engine scenarios: sfemu in process, the shared store, one frozen clock for both.
 
 The emulated org and the engine share a FrozenClock, so SystemModstamp values, cursors and the
 run's start move only when a test says so (same-second scenarios are exact).
@@ -6,20 +6,13 @@ run's start move only when a test says so (same-second scenarios are exact).
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
-from starlette.testclient import TestClient
 
 from ringsync.clock import FrozenClock
-from ringsync.domain.accounts import create_account
 from ringsync.domain.activities import record_activity
 from ringsync.domain.contact_values import Origin
 from ringsync.domain.contacts import (
@@ -29,58 +22,17 @@ from ringsync.domain.contacts import (
     list_contacts,
     update_contact,
 )
-from ringsync.domain.sync_settings import edit_draft, save_draft
 from ringsync.domain.tracking import ActivityEvent
 from ringsync.domain.users import create_user
-from ringsync.salesforce.auth import PasswordAuth
-from ringsync.salesforce.budget import ApiBudget
 from ringsync.salesforce.client import SalesforceClient
-from ringsync.salesforce.hosts import HostPolicy
 from ringsync.salesforce.retry import RetryPolicy
-from ringsync.store.db import Database, create_db_engine
-from ringsync.store.migrate import upgrade
+from ringsync.store.db import Database
 from ringsync.store.repositories.outbox import list_rows
 from ringsync.store.repositories.sync_links import LinkRow, list_links
 from ringsync.store.repositories.sync_log import StoredEntry, list_entries
 from ringsync.store.repositories.sync_state import map_user
-from ringsync.store.scratch import DEFAULT_ADMIN_URL, postgres_unreachable, scratch_postgres
 from ringsync.sync.engine import EngineOptions, SyncEngine
 from ringsync.sync.inbound import InboundOptions
-
-SFEMU_URL = "https://sfemu.test"
-_names = itertools.count(1)
-
-
-ADMIN_URL = os.environ.get("RINGSYNC_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    reason = postgres_unreachable(ADMIN_URL)
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: the Postgres tests must run)")
-        pytest.skip(f"{reason}; start Postgres or set RINGSYNC_TEST_POSTGRES_URL")
-    with scratch_postgres(ADMIN_URL) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("engine") / "ringsync.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    url = request.getfixturevalue(f"{request.param}_url")
-    db = Database(create_db_engine(url))
-    yield db
-    db.dispose()
 
 
 @pytest.fixture
@@ -89,27 +41,13 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def org(clock: FrozenClock) -> Any:
-    from sfemu.org import Org
-    from sfemu.seed import define_contact_center_fields
-
-    emulated = Org(clock=clock.now)
-    define_contact_center_fields(emulated)
-    return emulated
+def sf_org(contact_center_org: Any) -> Any:
+    return contact_center_org
 
 
 @pytest.fixture
-def sf_app(org: Any) -> Any:
-    from sfemu.app import create_emulator_app
-
-    return create_emulator_app(org)
-
-
-@pytest.fixture
-def sf_http(sf_app: Any) -> Iterator[httpx2.Client]:
-    client = TestClient(sf_app, base_url=SFEMU_URL)
-    yield client
-    client.close()
+def org(sf_org: Any) -> Any:
+    return sf_org
 
 
 @pytest.fixture
@@ -118,31 +56,8 @@ def sf_stats(sf_app: Any) -> Any:
 
 
 @pytest.fixture
-def sf_client(sf_http: httpx2.Client, clock: FrozenClock) -> SalesforceClient:
-    hosts = HostPolicy(["sfemu.test"])
-    auth = PasswordAuth(
-        sf_http,
-        SFEMU_URL,
-        hosts,
-        client_id="sfemu-client",
-        client_secret="sfemu-secret",  # sfemu's published demo secret
-        username="admin@sfemu.test",
-        password="sfemu",  # sfemu's published demo password
-    )
-    return SalesforceClient(
-        sf_http,
-        auth,
-        retry=RetryPolicy.seeded(3, max_attempts=3, base_delay=0.01, max_delay=0.02),
-        budget=ApiBudget(clock),
-        clock=clock,
-        sleep=lambda _seconds: None,
-    )
-
-
-@pytest.fixture
-def account_id(database: Database, clock: FrozenClock) -> int:
-    with database.write() as session:
-        return create_account(session, f"Engine {next(_names)}", clock=clock).id
+def sf_retry() -> RetryPolicy:
+    return RetryPolicy.seeded(3, max_attempts=3, base_delay=0.01, max_delay=0.02)
 
 
 @pytest.fixture
@@ -170,25 +85,6 @@ def engine(
         options=engine_options,
         wake=woken.append,
     )
-
-
-@dataclass
-class Settings:
-    """Save sync settings for the test's account."""
-
-    database: Database
-    account_id: int
-    clock: FrozenClock
-
-    def __call__(self, **changes: Any) -> None:
-        with self.database.write() as session:
-            edit_draft(session, self.account_id, changes, edited_by="admin@test", clock=self.clock)
-            save_draft(session, self.account_id, saved_by="admin@test", clock=self.clock)
-
-
-@pytest.fixture
-def configure(database: Database, account_id: int, clock: FrozenClock) -> Callable[..., None]:
-    return Settings(database, account_id, clock)
 
 
 @dataclass

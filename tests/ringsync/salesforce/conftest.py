@@ -1,28 +1,23 @@
-"""Fixtures wiring sfemu in process under ringsync's Salesforce client (tests only)."""
+"""Fixtures for the client tests: a frozen clock, recorded sleeps, a client factory.
+
+sfemu in process and password-grant auth come from ``tests/fixtures/sfemu.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
 import pytest
-from starlette.testclient import TestClient
 
 from ringsync.clock import FrozenClock
-from ringsync.salesforce.auth import GrantAuthenticator, PasswordAuth
+from ringsync.salesforce.auth import GrantAuthenticator
 from ringsync.salesforce.budget import ApiBudget
 from ringsync.salesforce.client import SalesforceClient
-from ringsync.salesforce.hosts import HostPolicy
 from ringsync.salesforce.retry import RetryPolicy
-
-SFEMU_URL = "https://sfemu.test"
-CLIENT_ID = "sfemu-client"
-CLIENT_SECRET = "sfemu-secret"  # sfemu's published demo secret
-ADMIN_USERNAME = "admin@sfemu.test"
-ADMIN_PASSWORD = "sfemu"  # sfemu's published demo password
 
 
 @dataclass
@@ -39,12 +34,6 @@ class FakeSleep:
 
 
 @pytest.fixture
-def hosts() -> HostPolicy:
-    """Allow only the in-process emulator's host."""
-    return HostPolicy(["sfemu.test"])
-
-
-@pytest.fixture
 def frozen_clock() -> FrozenClock:
     """Return the client's clock (the emulator keeps its own)."""
     return FrozenClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
@@ -54,38 +43,6 @@ def frozen_clock() -> FrozenClock:
 def fake_sleep(frozen_clock: FrozenClock) -> FakeSleep:
     """Return a sleep that records and advances the frozen clock."""
     return FakeSleep(frozen_clock)
-
-
-@pytest.fixture
-def sf_config() -> Any:
-    """Return the emulator config (tests override this fixture for rotation etc.)."""
-    from sfemu.state import EmulatorConfig
-
-    return EmulatorConfig(query_batch_size=2000)
-
-
-@pytest.fixture
-def sf_org() -> Any:
-    """Return a fresh emulated org."""
-    from sfemu.org import Org
-
-    return Org()
-
-
-@pytest.fixture
-def sf_app(sf_org: Any, sf_config: Any) -> Any:
-    """Return the emulator ASGI app over ``sf_org``."""
-    from sfemu.app import create_emulator_app
-
-    return create_emulator_app(sf_org, config=sf_config)
-
-
-@pytest.fixture
-def sf_http(sf_app: Any) -> Iterator[httpx2.Client]:
-    """Return an httpx2 client that reaches the emulator in process at https://sfemu.test."""
-    client = TestClient(sf_app, base_url=SFEMU_URL)
-    yield client
-    client.close()
 
 
 @pytest.fixture
@@ -99,20 +56,6 @@ def token_posts(sf_http: httpx2.Client) -> list[str]:
 
     sf_http.event_hooks["request"].append(hook)
     return seen
-
-
-@pytest.fixture
-def password_auth(sf_http: httpx2.Client, hosts: HostPolicy) -> GrantAuthenticator:
-    """Return password-grant auth as the emulator's admin."""
-    return PasswordAuth(
-        sf_http,
-        SFEMU_URL,
-        hosts,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        username=ADMIN_USERNAME,
-        password=ADMIN_PASSWORD,
-    )
 
 
 MakeClient = Callable[..., SalesforceClient]

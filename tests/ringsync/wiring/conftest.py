@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,13 +35,5 @@ def world_env(world: DemoWorld) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _forget_cli_log_handlers() -> Iterator[None]:
+def _forget_cli_log_handlers(restore_root_logger: None) -> None:
     """Drop log handlers a command installed on CliRunner's (soon closed) stderr."""
-    root = logging.getLogger()
-    before = list(root.handlers)
-    level = root.level
-    yield
-    for handler in root.handlers[:]:
-        if handler not in before:
-            root.removeHandler(handler)
-    root.setLevel(level)

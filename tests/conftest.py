@@ -1,0 +1,3 @@
+"""Register the shared fixture modules (pytest reads ``pytest_plugins`` only in this conftest)."""
+
+pytest_plugins = ["fixtures.database", "fixtures.logs", "fixtures.sfemu", "fixtures.web"]
