@@ -11,7 +11,7 @@ One sfemu runs in a child process over HTTPS, seeded with ``--leads`` leads (res
   50 numbers a batch). Every progress update the runner reports is printed to stderr as it
   happens and counted; a watcher thread also prints the contact count every
   ``--watch-seconds``, because the engine's pass is a single runner batch.
-* Above ``--full-lrn-max`` leads the timed run is cancelled when the LRN step begins (each of
+* Above ``--full-lrn-max`` leads the timed run is stopped when the LRN step begins (each of
   its batches rescans the run's sync log, so the step grows with the square of the new
   numbers); a separate full run of ``--full-leads`` leads measures that step per batch.
 * baseline: the same leads downloaded with unmodified simple-salesforce ``query_all_iter`` and
@@ -99,8 +99,8 @@ def operation_ringsync(
 ) -> dict[str, Any]:
     """Preview and run a full pull operation into a fresh store (runs in a child process).
 
-    With ``stop_after_read`` the operation is cancelled as soon as the engine's read step has
-    committed (the runner honours the cancel before the LRN step's first batch).
+    With ``stop_after_read`` the runner is told to stop as soon as the engine's read step has
+    committed, before the LRN step's first batch (the operation stays ``running``, resumable).
     """
     from ringsync.clock import SystemClock
     from ringsync.operations.handler import OperationEnv
@@ -131,17 +131,22 @@ def operation_ringsync(
         done = operation.progress_done
         updates.append({"seconds": round(elapsed, 2), "next_step": step, "done": done})
         _say(f"  [progress] {elapsed:7.1f}s  next step={step}  done={done}")
-        if stop_after_read and step == "lrn" and not operation.cancel_requested:
-            runner.cancel(account_id, operation.id)
+        if stop_after_read and step == "lrn":
+            stop.set()
 
+    # Stopping through should_stop leaves the operation running with its cursor (resumable).
+    # runner.cancel() is not used: the runner renews its 5-minute lease only between batches,
+    # so during a long engine pass cancel() sees an expired lease and closes the operation.
+    stop = threading.Event()
     with _Watcher(lambda: contact_count(database, account_id), watch_seconds) as watcher:
-        done = runner.run(account_id, kind, on_progress=progress)
+        queued = runner.start(account_id, kind)
+        done = runner.execute(account_id, queued.id, on_progress=progress, should_stop=stop.is_set)
     seconds = time.perf_counter() - run_started
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
     run_calls = admin_stats(org, reset=True)
     http.close()
-    wanted = OperationStatus.CANCELLED if stop_after_read else OperationStatus.SUCCEEDED
+    wanted = OperationStatus.RUNNING if stop_after_read else OperationStatus.SUCCEEDED
     if done.status is not wanted:
         raise RuntimeError(f"the pull operation ended {done.status.value}: {done.errors}")
     read_at = next((u["seconds"] for u in updates if u["next_step"] == "lrn"), seconds)
@@ -278,7 +283,7 @@ def bench_operation(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return {
         "leads_seeded": args.leads,
         "status": ours["status"],
-        "lrn_step": "cancelled before its first batch" if stop else "run",
+        "lrn_step": "stopped before its first batch (resumable)" if stop else "run",
         "preview_seconds": round(ours["preview_seconds"], 2),
         "preview_counts": ours["preview_counts"],
         "preview_lrn_lookups": ours["preview_lrn_lookups"],

@@ -42,6 +42,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--accounts", type=int, default=20, help="workers: accounts")
     parser.add_argument("--records", type=int, default=500, help="workers: changes per account")
     parser.add_argument("--timeout", type=float, default=900.0, help="workers: seconds per drain")
+    parser.add_argument(
+        "--stall",
+        type=float,
+        default=120.0,
+        help="workers: give up after this long without progress",
+    )
     args = parser.parse_args(argv)
     parts = [p for p in args.only.split(",") if p]
     unknown = sorted(set(parts) - set(PARTS))

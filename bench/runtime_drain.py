@@ -10,13 +10,16 @@ submits ``sync_outbound`` for every account, and waits until no outbox row is pe
 passes: ``direct`` (the same engine called account after account in this process: the
 baseline), ``one_worker`` and ``two_workers`` (``python -m ringsync.runtime.worker worker
 --pool=solo --registry ringsync.runtime.wiring:create_worker_registry``: the product's own
-task handlers, each worker building its clients from the stored connections).
+task handlers, each worker building its clients from the stored connections). Beside the rate,
+each pass reports the CPU seconds its engine processes used (the workers, or this process for
+``direct``) and how busy the host's CPUs were, which tells a saturated host from idle waiting.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import resource
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +33,16 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from bench import servers
-from bench.runtime_fleet import REDIS_URL, Fleet, fleet, postgres_database, queue_idle, redis_prefix
+from bench.runtime_fleet import (
+    REDIS_URL,
+    Fleet,
+    busy_percent,
+    fleet,
+    host_cpu,
+    postgres_database,
+    queue_idle,
+    redis_prefix,
+)
 from bench.runtime_tasks import remote_only
 from ringsync.clock import SystemClock
 from ringsync.domain.accounts import create_account
@@ -202,8 +214,11 @@ def drain_direct(w: World, timeout: float) -> None:
                 raise RuntimeError(f"account {account_id}: outbound failed: {summary.error}")
 
 
-def drain_celery(w: World, prefix: str, timeout: float) -> int:
-    """Submit ``sync_outbound`` per account; resubmit for accounts left pending while idle."""
+def drain_celery(w: World, prefix: str, workers: Fleet, timeout: float, stall: float) -> int:
+    """Submit ``sync_outbound`` per account; resubmit for accounts left pending while idle.
+
+    Stop with the workers' last errors when nothing was settled for ``stall`` seconds.
+    """
     from ringsync.runtime.celery_app import create_celery_app
 
     registry = create_registry({SYNC_OUTBOUND: remote_only})
@@ -216,12 +231,18 @@ def drain_celery(w: World, prefix: str, timeout: float) -> int:
             runner.submit(SYNC_OUTBOUND, account_id=account_id)
             submitted += 1
         deadline = time.monotonic() + timeout
-        last_submit = time.monotonic()
+        last_submit = last_progress = time.monotonic()
+        fewest = sum(pending(w.database, accounts).values())
         while left := pending(w.database, accounts):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"outbox not drained in {timeout:.0f} s: {left}")
-            idle_for = time.monotonic() - last_submit
-            if idle_for > RESUBMIT_SECONDS and queue_idle(prefix):
+            now = time.monotonic()
+            if sum(left.values()) < fewest:
+                fewest, last_progress = sum(left.values()), now
+            if now > deadline or now - last_progress > stall:
+                raise RuntimeError(
+                    f"outbox not drained ({sum(left.values())} rows pending, none settled in "
+                    f"{now - last_progress:.0f} s); the workers say:\n{workers.last_errors()}"
+                )
+            if now - last_submit > RESUBMIT_SECONDS and queue_idle(prefix):
                 for account_id in left:
                     runner.submit(SYNC_OUTBOUND, account_id=account_id)
                     submitted += 1
@@ -232,15 +253,24 @@ def drain_celery(w: World, prefix: str, timeout: float) -> int:
     return submitted
 
 
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_pass(
     w: World, city: str, drain: Callable[[], int | None], workers: Fleet | None = None
 ) -> dict[str, Any]:
     """Change every contact, drain the outbox, and return the pass's figures."""
     rows = change_all(w, city)
     w.stats(reset=True)
+    cpu_before = workers.cpu_seconds() if workers is not None else [_own_cpu()]
+    host_before = host_cpu()
     started = time.perf_counter()
     submitted = drain()
     seconds = time.perf_counter() - started
+    host_busy = busy_percent(host_before, host_cpu())
+    cpu_after = workers.cpu_seconds() if workers is not None else [_own_cpu()]
     rss = workers.peak_rss_mb() if workers is not None else []
     stats = w.stats(reset=True)
     calls = int(stats.get("api_calls_total", 0))
@@ -256,6 +286,8 @@ def timed_pass(
         "api_calls_per_record": round(calls / max(rows, 1), 5),
         "api_calls_by_endpoint": stats.get("calls", {}),
         "salesforce_records_with_new_value": in_salesforce,
+        "host_cpu_busy_percent": host_busy,
+        "engine_cpu_seconds": [round(b - a, 2) for a, b in zip(cpu_before, cpu_after, strict=True)],
     }
     statuses = outbox_totals(w.database, list(w.phones))
     figures["outbox_pending_after"] = statuses.get("pending", 0)
@@ -282,7 +314,10 @@ def bench_workers(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 ready = workers.start(count)
                 city = f"City {count}"
                 passes[name] = timed_pass(
-                    w, city, lambda: drain_celery(w, prefix, args.timeout), workers
+                    w,
+                    city,
+                    lambda: drain_celery(w, prefix, workers, args.timeout, args.stall),
+                    workers,
                 )
                 passes[name]["workers_ready_seconds"] = round(ready, 2)
     one, two = passes["one_worker"], passes["two_workers"]

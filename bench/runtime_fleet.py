@@ -80,6 +80,25 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) a live process has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def host_cpu() -> tuple[int, int]:
+    """Return (busy, total) CPU ticks of the whole host since boot, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_percent(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Return how busy the host's CPUs were between two ``host_cpu()`` readings, in percent."""
+    total = after[1] - before[1]
+    return round(100 * (after[0] - before[0]) / total, 1) if total else 0.0
+
+
 @dataclass
 class Fleet:
     """Celery worker processes started for one measurement; always stopped by ``stop()``."""
@@ -140,9 +159,22 @@ class Fleet:
                 raise RuntimeError(f"worker {index} did not start; its log ends with:\n{tail}")
             time.sleep(0.05)
 
+    def last_errors(self, lines: int = 3) -> str:
+        """Return the last error lines of every worker's log (for a stalled drain's message)."""
+        found: list[str] = []
+        for index in range(len(self.procs)):
+            text_lines = self._log(index).read_text(errors="replace").splitlines()
+            errors = [line for line in text_lines if "Error" in line or "ERROR" in line]
+            found += [f"worker {index}: {line[:300]}" for line in errors[-lines:]]
+        return "\n".join(found) or "no error in the worker logs"
+
     def peak_rss_mb(self) -> list[float]:
         """Return each live worker's peak resident memory in MB."""
         return [round(peak_rss_mb(p.pid), 1) for p in self.procs if p.poll() is None]
+
+    def cpu_seconds(self) -> list[float]:
+        """Return the CPU seconds each live worker has used so far."""
+        return [round(cpu_seconds(p.pid), 2) for p in self.procs if p.poll() is None]
 
     def pids(self) -> list[int]:
         """Return the worker process ids."""
@@ -191,7 +223,10 @@ __all__ = [
     "REDIS_URL",
     "Fleet",
     "ServiceUnavailableError",
+    "busy_percent",
+    "cpu_seconds",
     "fleet",
+    "host_cpu",
     "peak_rss_mb",
     "postgres_database",
     "queue_idle",

@@ -96,3 +96,24 @@ def test_missing_postgres_is_named_in_the_error(bench: ModuleType) -> None:
         fleet.postgres_database(url),
     ):
         pass
+
+
+def test_missing_redis_is_named_in_the_error(bench: ModuleType) -> None:
+    del bench  # puts the repository root on sys.path
+    fleet = importlib.import_module("bench.runtime_fleet")
+    with (
+        pytest.raises(fleet.ServiceUnavailableError, match="Redis is not reachable at"),
+        fleet.redis_prefix("redis://127.0.0.1:1/0"),
+    ):
+        pass
+
+
+def test_a_worker_that_cannot_start_shows_its_log(bench: ModuleType, tmp_path: Path) -> None:
+    del bench  # puts the repository root on sys.path
+    fleet = importlib.import_module("bench.runtime_fleet")
+    with (
+        fleet.fleet("bench.no_such_module:registry", "unused:", {}, tmp_path) as workers,
+        pytest.raises(RuntimeError, match="worker 0 did not start") as failed,
+    ):
+        workers.start(1, timeout=60)
+    assert "cannot load registry factory 'bench.no_such_module:registry'" in str(failed.value)

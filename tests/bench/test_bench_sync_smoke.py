@@ -47,6 +47,7 @@ def test_pull_reads_every_lead_through_bulk_with_a_handful_of_calls(
     assert pull["api_calls"] <= 8
     assert pull["baseline_api_calls"] == 1  # one REST page of 2,000
     assert pull["ratio_to_baseline"] > 0
+    assert pull["cpu_ratio_to_baseline"] > 0
     assert pull["ru_maxrss_mb"] > 0
     assert pull["traced_pull"]["leads"] == 200
     assert pull["traced_pull"]["tracemalloc_peak_mb"] > 0
@@ -86,6 +87,8 @@ def test_push_sends_200_records_a_collections_call_and_one_small_bulk_job(
     assert baseline["records_sent"] == linked
     assert baseline["api_calls"] == math.ceil(linked / 200)
     assert push["collections_ratio_to_baseline"] > 0
+    assert collections["cpu_ms_per_record"] > 0
+    assert baseline["cpu_ms_per_record"] > 0
     assert push["bulk_ratio_to_baseline"] > 0
 
 

@@ -4,9 +4,10 @@ Three non-interactive flows: ``jwt`` (a connected app's certificate key; best fo
 ``client-credentials`` (the app runs as its configured user; needs the My Domain URL) and
 ``password`` (username-password; the demo and sfemu, blocked in many real orgs). The login is
 tried once before anything is stored (``--no-check`` skips that), then kept with its secrets
-encrypted under RINGSYNC_ENCRYPTION_KEYS. Secrets come from a hidden prompt or an environment
-variable; a secret typed on the command line is accepted but warned about, because other users
-of the machine can read command lines.
+encrypted under RINGSYNC_ENCRYPTION_KEYS. ``oauth`` signs in through a browser instead (see
+``connect_oauth``). Secrets come from a hidden prompt or an environment variable; a secret
+typed on the command line is accepted but warned about, because other users of the machine
+can read command lines.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx2
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from ringsync.commands.connect_oauth import DEFAULT_WAIT_SECONDS, OAuthSignIn, run_oauth
 from ringsync.commands.exits import describe, fail, open_store, settings_or_exit
 from ringsync.domain.accounts import get_account
 from ringsync.domain.connections import (
@@ -40,6 +42,7 @@ METHODS = {
     "jwt": ConnectionMethod.JWT,
     "client-credentials": ConnectionMethod.CLIENT_CREDENTIALS,
     "password": ConnectionMethod.PASSWORD,
+    "oauth": ConnectionMethod.OAUTH,
 }
 CLIENT_SECRET_VARIABLE = "RINGSYNC_SF_CLIENT_SECRET"  # noqa: S105  # a variable's name
 PASSWORD_VARIABLE = "RINGSYNC_SF_PASSWORD"  # noqa: S105  # a variable's name
@@ -52,10 +55,19 @@ def open_http() -> httpx2.Client:
     return httpx2.Client(timeout=TIMEOUT_SECONDS)
 
 
-def _secret(value: str | None, *, flag: str, variable: str, label: str, given: bool) -> str:
+def _secret(
+    value: str | None,
+    *,
+    flag: str,
+    variable: str,
+    label: str,
+    given: bool,
+    required: bool = True,
+) -> str:
     """Return the secret from the option or its variable, else from stdin or a hidden prompt.
 
-    A terminal gets a prompt that does not echo; a pipe gives one secret per line.
+    A terminal gets a prompt that does not echo; a pipe gives one secret per line. A secret
+    that is not ``required`` may be left out (an empty line or Enter); then "" is returned.
     """
     if value:
         if given:
@@ -67,12 +79,18 @@ def _secret(value: str | None, *, flag: str, variable: str, label: str, given: b
         return value
     if sys.stdin.isatty():
         try:
+            if not required:
+                return str(
+                    typer.prompt(
+                        f"{label} (Enter for none)", default="", show_default=False, hide_input=True
+                    )
+                )
             return str(typer.prompt(label, hide_input=True))
         except typer.Abort:
             pass
     else:
         line = sys.stdin.readline().rstrip("\r\n")
-        if line:
+        if line or not required:
             return line
     raise fail(f"{label} is required: set {variable}, pipe it on standard input, or type it")
 
@@ -91,9 +109,10 @@ def _read_key(key_file: Path) -> str:
 
 def _refuse_extras(method: str, **given: bool) -> None:
     allowed = {
-        "jwt": {"--username", "--key-file"},
-        "client-credentials": {"--client-secret"},
-        "password": {"--username", "--password", "--client-secret"},
+        "jwt": {"--username", "--key-file", "--no-check"},
+        "client-credentials": {"--client-secret", "--no-check"},
+        "password": {"--username", "--password", "--client-secret", "--no-check"},
+        "oauth": {"--client-secret", "--port", "--no-browser", "--timeout"},
     }[method]
     stray = sorted(flag for flag, present in given.items() if present and flag not in allowed)
     if stray:
@@ -129,7 +148,8 @@ def connect(
     ctx: typer.Context,
     account: Annotated[int, typer.Option("--account", help="The account's id.", min=1)],
     method: Annotated[
-        str, typer.Option(help="jwt, client-credentials or password.", show_default=False)
+        str,
+        typer.Option(help="jwt, client-credentials, password or oauth.", show_default=False),
     ],
     login_url: Annotated[
         str,
@@ -145,7 +165,7 @@ def connect(
     client_secret: Annotated[
         str | None,
         typer.Option(
-            help="The consumer secret (client-credentials, password).",
+            help="The consumer secret (client-credentials, password; optional for oauth).",
             envvar=CLIENT_SECRET_VARIABLE,
             show_envvar=True,
         ),
@@ -161,11 +181,21 @@ def connect(
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Store without trying to log in.")
     ] = False,
+    port: Annotated[
+        int,
+        typer.Option(help="Local port of the sign-in redirect (oauth; 0 = any free one).", min=0),
+    ] = 0,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Only print the sign-in URL (oauth).")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the sign-in (oauth).", min=0.1)
+    ] = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Store an account's Salesforce connection (secrets encrypted) after one test login."""
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
-    typed = {name: _typed(ctx, name) for name in ("client_secret", "password")}
+    typed = {name: _typed(ctx, name) for name in ("client_secret", "password", "port", "timeout")}
     _refuse_extras(
         method,
         **{
@@ -173,6 +203,10 @@ def connect(
             "--key-file": key_file is not None,
             "--client-secret": typed["client_secret"],
             "--password": typed["password"],
+            "--no-check": no_check,
+            "--port": typed["port"],
+            "--no-browser": no_browser,
+            "--timeout": typed["timeout"],
         },
     )
     settings = settings_or_exit()
@@ -184,6 +218,26 @@ def connect(
     if problems:
         raise fail("; ".join(f"{p.field}: {p.reason}" for p in problems))
     cipher = _cipher(settings)
+    if kind is ConnectionMethod.OAUTH:
+        secret = _secret(
+            client_secret,
+            flag="--client-secret",
+            variable=CLIENT_SECRET_VARIABLE,
+            label="Consumer secret",
+            given=typed["client_secret"],
+            required=False,
+        )
+        sign_in = OAuthSignIn(
+            account,
+            login_url.strip(),
+            client_id.strip(),
+            secret or None,
+            port,
+            browser=not no_browser,
+            wait_seconds=timeout,
+        )
+        run_oauth(sign_in, settings, hosts, cipher, open_http=open_http)
+        return
     secrets: dict[str, str] = {}
     if kind is ConnectionMethod.JWT:
         if key_file is None:

@@ -186,9 +186,13 @@ def update_contact(
     *,
     origin: Origin,
     clock: Clock | None = None,
+    known: Known | None = None,
 ) -> ContactChange:
-    """Apply changes; bump the version, record provenance, and (ours only) write an outbox row."""
-    known = known_for(session, account_id, changes)
+    """Apply changes; bump the version, record provenance, and (ours only) write an outbox row.
+
+    A batch caller passes ``known`` (loaded once for its batch) to save the look-ups.
+    """
+    known = known or known_for(session, account_id, changes)
     clean, problems = clean_values(changes, known)
     contact = _load(session, account_id, contact_id, lock=True)
     current = view_of(contact)

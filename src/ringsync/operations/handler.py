@@ -33,7 +33,9 @@ class OperationEnv:
     """What operations work with: the store, one Salesforce org, the clock, an LRN provider.
 
     ``engine`` is the sync engine push and pull run through; without one, a default engine over
-    this store, org and clock is built when needed.
+    this store, org and clock is built when needed. ``heartbeat`` is set by the runner while a
+    batch is fetched: it renews the operation lease when due and says False once the lease was
+    taken over (see :mod:`ringsync.operations.heartbeat`).
     """
 
     database: Database
@@ -41,11 +43,18 @@ class OperationEnv:
     clock: Clock
     lrn: LrnLookupProvider | None = None
     engine: SyncEngine | None = None
+    heartbeat: Callable[[], bool] | None = None
 
     def cancel_requested(self, operation: Operation) -> Callable[[], bool]:
-        """Return a check an engine pass can call between its batches to honour a cancel."""
+        """Return the check an engine pass calls between its batches: lease kept, no cancel.
+
+        It renews the runner's operation lease (so a long pass never lets it expire) and says
+        stop when the lease was taken over or a cancel was requested.
+        """
 
         def check() -> bool:
+            if self.heartbeat is not None and not self.heartbeat():
+                return True  # taken over: stop; the runner refuses to record the batch
             with self.database.read() as session:
                 current = store.get(session, operation.account_id, operation.id)
             return current is not None and current.cancel_requested

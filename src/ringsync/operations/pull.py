@@ -10,8 +10,10 @@ Steps (the resume cursor names the next one):
    and a re-read record whose values did not change does nothing.
 3. ``lrn``: every new phone number the pass created a contact for (inbound runs since the
    operation started) is looked up once with the LRN provider (charged), in batches whose
-   cursor is the last number done. Without a provider the numbers are only counted
-   (``lrn_not_configured``).
+   cursor is the last number done. Each batch is one keyset query (numbers above the cursor,
+   in order, 50 at a time), so a batch costs the same at 300 numbers as at 100,000, and a
+   resumed step starts after the last committed number: none is charged twice. Without a
+   provider the numbers are only counted (``lrn_not_configured``).
 
 The preview reads only the records' phone numbers and estimates the lookups the pull would
 charge at the account's price (see :func:`ringsync.operations.lrn.estimate_pull`).
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ringsync.domain.accounts import get_account
@@ -38,15 +41,16 @@ from ringsync.operations.model import (
     PlannedItem,
     Preview,
 )
-from ringsync.store.repositories import sync_log, sync_reads, sync_state
+from ringsync.store import sync_tables
+from ringsync.store.repositories import sync_state
 from ringsync.store.repositories.sync_log import LogAction
+from ringsync.store.tables import Contact
 from ringsync.sync.engine import RunSummary
 from ringsync.sync.inbound_apply import INBOUND
 
 LRN_LOOKUPS = "lrn_lookups"
 LRN_NOT_CONFIGURED = "lrn_not_configured"
 LRN_BATCH = 50
-RUNS_SCANNED = 1000
 
 
 @dataclass(frozen=True)
@@ -75,27 +79,49 @@ def _run_item(summary: RunSummary) -> PlannedItem:
     )
 
 
-def new_contact_numbers(session: Session, account_id: int, since: datetime) -> list[str]:
-    """Return the distinct phone numbers of contacts inbound runs created since ``since``."""
-    contact_ids: set[int] = set()
-    for run in sync_log.list_runs(session, account_id, limit=RUNS_SCANNED):
-        if run.direction != INBOUND or run.started_at < since:
-            continue
-        created = int(run.totals.get(LogAction.CREATED.value, 0))
-        if not created:
-            continue
-        entries = sync_log.list_entries(
-            session, account_id, run_id=run.id, action=LogAction.CREATED.value, limit=created + 1
+def new_contact_numbers(
+    session: Session, account_id: int, since: datetime, *, after: str = "", limit: int | None = None
+) -> list[str]:
+    """Return the distinct numbers above ``after`` of contacts inbound runs created since ``since``.
+
+    One keyset query, in phone order: the contacts' ``(account, phone)`` index gives the order
+    and the sync log's ``(account, contact)`` index tells which of them a run created, so the
+    cost follows ``limit``, not how many numbers the pull created.
+    """
+    log, runs = sync_tables.sync_log.c, sync_tables.sync_runs.c
+    created_by_inbound = (
+        select(log.id)
+        .join(sync_tables.sync_runs, runs.id == log.run_id)
+        .where(
+            log.account_id == account_id,
+            log.contact_id == Contact.id,
+            log.action == LogAction.CREATED.value,
+            runs.direction == INBOUND,
+            runs.started_at >= since,
         )
-        contact_ids.update(e.contact_id for e in entries if e.contact_id is not None)
-    contacts = sync_reads.contacts_by_ids(session, account_id, contact_ids)
-    return sorted({c.phone for c in contacts})
+        .exists()
+    )
+    stmt = (
+        select(Contact.phone)
+        .where(Contact.account_id == account_id, Contact.phone > after, created_by_inbound)
+        .distinct()
+        .order_by(Contact.phone)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
 
 
 class PullHandler:
     """Pull Salesforce records into ringsync now, with the LRN estimate shown first."""
 
     kind = OperationKind.PULL_CONTACTS
+
+    def __init__(self, *, lrn_batch: int = LRN_BATCH) -> None:
+        """Look up at most ``lrn_batch`` new numbers per batch of the LRN step."""
+        if lrn_batch < 1:
+            raise ValueError("lrn_batch must be at least 1")
+        self.lrn_batch = lrn_batch
 
     def check(self, session: Session, account_id: int, params: Mapping[str, Any]) -> None:
         """The account must exist; the only parameter is ``full`` (true by default)."""
@@ -156,15 +182,20 @@ class PullHandler:
         if cursor["step"] != "lrn" or operation.started_at is None:
             return None
         with env.database.read() as session:
-            numbers = new_contact_numbers(session, operation.account_id, operation.started_at)
-        todo = [n for n in numbers if n > cursor["after"]]
+            todo = new_contact_numbers(
+                session,
+                operation.account_id,
+                operation.started_at,
+                after=cursor["after"],
+                limit=self.lrn_batch + 1,  # one more says whether another batch follows
+            )
         if not todo:
             return None
-        chunk = todo[:LRN_BATCH]
+        chunk = todo[: self.lrn_batch]
         if env.lrn is not None:
             for number in chunk:
                 env.lrn.lookup(number)  # charged; committed with the cursor right after
-        last = len(todo) <= LRN_BATCH
+        last = len(todo) <= self.lrn_batch
         payload = _Lookups(tuple(chunk), looked_up=env.lrn is not None)
         return Batch(payload, {"step": "lrn", "after": chunk[-1]}, last=last)
 

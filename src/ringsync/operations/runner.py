@@ -6,8 +6,9 @@ Guarantees:
   ``(account, active_kind)`` key while queued or running, so a second start is refused with the
   running operation's id;
 * one worker drives an operation at a time: the runner holds the database lease
-  ``account:<id>:operation:<kind>`` and renews it between batches (a dead worker's lease
-  expires, and ``resume`` takes over);
+  ``account:<id>:operation:<kind>`` and renews it before every batch and, through the
+  handler's ``OperationEnv.heartbeat``, between the engine's batches inside one long batch
+  (a dead worker's lease expires, and ``resume`` takes over; a live one never looks dead);
 * progress, items and the resume cursor are committed with each batch's effects in one
   transaction, so a crash repeats no committed batch and ``resume`` continues from the cursor;
 * ``cancel`` is checked between batches; what earlier batches applied stays applied;
@@ -17,12 +18,14 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ringsync.errors import NotFoundError
 from ringsync.operations import store
 from ringsync.operations.handler import Applied, OperationEnv, OperationHandler
+from ringsync.operations.heartbeat import OperationHeartbeat
 from ringsync.operations.import_list import ImportListHandler
 from ringsync.operations.lead_statuses import LeadStatusesHandler
 from ringsync.operations.model import (
@@ -219,23 +222,19 @@ class OperationRunner:
                     session, account_id, operation_id, OperationStatus.CANCELLED, self._now()
                 )
             operation = store.claim(session, account_id, operation_id, self._now())
+        heartbeat = OperationHeartbeat(self._leases, lease, self._ttl)
+        env = replace(self.env, heartbeat=heartbeat.beat)
         try:
             while True:
-                renewed = self._leases.renew(lease, self._ttl)
-                if renewed is None:
-                    raise LeaseLostError(
-                        "another worker took this operation over; stopping without writing",
-                        operation_id=operation_id,
-                    )
-                lease = renewed
+                heartbeat.renew()
                 operation = self.status(account_id, operation_id)
                 if operation.cancel_requested:
                     return self._finish(operation, OperationStatus.CANCELLED)
-                batch = handler.fetch(self.env, operation)
+                batch = handler.fetch(env, operation)
                 if batch is None:
                     return self._finish(operation, OperationStatus.SUCCEEDED)
                 with self.env.database.write() as session:
-                    assert_current(session, lease)
+                    assert_current(session, heartbeat.lease)
                     outcome = handler.apply(session, self.env, operation, batch)
                     applied = outcome if isinstance(outcome, Applied) else Applied(outcome)
                     operation = store.record_batch(

@@ -15,10 +15,13 @@ _DATETIME = "$datetime"
 _DATE = "$date"
 _TIME = "$time"
 _DECIMAL = "$decimal"
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def encode_value(value: object) -> object:
     """Return a JSON-ready form of one property value."""
+    if value is None or type(value) in _PLAIN:  # the common case, checked first
+        return value
     if isinstance(value, datetime):
         return {_DATETIME: value.isoformat()}
     if isinstance(value, date):

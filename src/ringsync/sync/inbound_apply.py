@@ -4,7 +4,12 @@ Contacts change through the domain services with origin ``salesforce``, so nothi
 A field the merge decided to send to Salesforce gets an outbox row, and its base keeps the
 Salesforce value until the outbound write succeeds. A record the domain refuses (for example a
 phone number another contact already has) is logged as failed and left unlinked; the batch goes
-on (each record runs in a savepoint).
+on (the domain checks every rule before it writes anything).
+
+New contacts are created together through the bulk path, and links, fingerprints, outbox rows
+and resolved failures are written a few statements per batch (see `inbound_writes`). The held
+back writes are flushed before any step that removes links or changes a phone number, and log
+rows keep the order of the planned actions.
 """
 
 from __future__ import annotations
@@ -17,14 +22,15 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ringsync.domain.contact_values import Origin
-from ringsync.domain.contacts import create_contact, update_contact
+from ringsync.domain.contacts import update_contact
+from ringsync.domain.contacts_bulk import create_contacts
 from ringsync.errors import RingsyncError, ValidationError
 from ringsync.mapping.catalog import SyncObject
-from ringsync.store.repositories import outbox as outbox_repo
 from ringsync.store.repositories import sync_failed, sync_links, sync_reads
 from ringsync.store.repositories.sync_links import LinkRow
 from ringsync.store.repositories.sync_log import LogAction, LogEntry
 from ringsync.sync.fingerprint import PhoneNormalizer, ValueNormalizer, fingerprint
+from ringsync.sync.inbound_writes import BatchWrites
 from ringsync.sync.plan import (
     ConflictFound,
     Create,
@@ -39,6 +45,7 @@ from ringsync.sync.records import ReadRecord, ReadSchema
 from ringsync.sync.states import link_state, load_states
 
 INBOUND = "inbound"
+_IDENTITY = frozenset({"phone", "extension"})
 
 
 @dataclass
@@ -63,7 +70,7 @@ def _error_text(exc: RingsyncError) -> str:
 
 
 class _Applier:
-    """Apply planned actions one by one, logging each."""
+    """Apply planned actions in order, holding back the writes that can go out in bulk."""
 
     def __init__(
         self,
@@ -78,6 +85,10 @@ class _Applier:
         self.reads = reads
         self.links = links
         self.noted: set[str] = set()
+        self.writes = BatchWrites(session, ctx.account_id, ctx.at, links)
+        self.creates: list[tuple[Create, int]] = []
+        self.entries: list[LogEntry | None] = []
+        self.slot: int | None = None
 
     def log(
         self,
@@ -98,21 +109,23 @@ class _Applier:
         if sobject is None and read is not None:
             sobject = read.record.sobject.value
         self.ctx.totals[action.value] += 1
-        self.ctx.entries.append(
-            LogEntry(
-                INBOUND,
-                action,
-                reason,
-                sobject=sobject,
-                record_id=record_id,
-                contact_id=int(contact_id) if contact_id is not None else None,
-                fields=dict(fields or {}),
-                error_code=error_code,
-                error_message=reason if action is LogAction.FAILED else None,
-                at=self.ctx.at,
-                run_id=self.ctx.run_id,
-            )
+        entry = LogEntry(
+            INBOUND,
+            action,
+            reason,
+            sobject=sobject,
+            record_id=record_id,
+            contact_id=int(contact_id) if contact_id is not None else None,
+            fields=dict(fields or {}),
+            error_code=error_code,
+            error_message=reason if action is LogAction.FAILED else None,
+            at=self.ctx.at,
+            run_id=self.ctx.run_id,
         )
+        if self.slot is None:
+            self.entries.append(entry)
+        else:
+            self.entries[self.slot] = entry
 
     def failed(
         self,
@@ -147,7 +160,7 @@ class _Applier:
 
     def applied(self, record_id: str) -> None:
         """Resolve an earlier inbound failure of a record that now went through."""
-        sync_failed.resolve_for_records(self.session, self.ctx.account_id, [record_id], self.ctx.at)
+        self.writes.resolve(record_id)
 
     def seen_fingerprint(self, record_id: str) -> str | None:
         """Return the fingerprint of a record as read (its next identical read is an echo)."""
@@ -157,17 +170,36 @@ class _Applier:
         return fingerprint(read.record.values, self.ctx.normalizer)
 
     def create(self, action: Create) -> None:
-        """Create the contact with origin ``salesforce`` and link it."""
-        try:
-            with self.session.begin_nested():
-                change = create_contact(
-                    self.session, self.ctx.account_id, action.values, origin=Origin.SALESFORCE
-                )
-        except RingsyncError as exc:
-            reason = f"contact not created: {_error_text(exc)}"
-            self.failed(action.record_id, None, action.values, exc, reason)
+        """Hold a create for the next flush, keeping its place in the log."""
+        self.entries.append(None)
+        self.creates.append((action, len(self.entries) - 1))
+
+    def flush(self) -> None:
+        """Create the held contacts (origin ``salesforce``) and write every held-back row."""
+        if self.creates:
+            creates, self.creates = self.creates, []
+            outcomes = create_contacts(
+                self.session,
+                self.ctx.account_id,
+                [action.values for action, _ in creates],
+                origin=Origin.SALESFORCE,
+                known=self.writes.known(),
+            )
+            for (action, slot), outcome in zip(creates, outcomes, strict=True):
+                self.slot = slot
+                try:
+                    self.created(action, outcome)
+                finally:
+                    self.slot = None
+        self.writes.flush()
+
+    def created(self, action: Create, outcome: int | ValidationError) -> None:
+        """Link a created contact, or log why it was not created."""
+        if isinstance(outcome, ValidationError):
+            reason = f"contact not created: {_error_text(outcome)}"
+            self.failed(action.record_id, None, action.values, outcome, reason)
             return
-        contact_id = change.contact.id
+        contact_id = outcome
         link = LinkRow(
             contact_id,
             action.sobject.value,
@@ -175,7 +207,7 @@ class _Applier:
             action.new_base,
             self.seen_fingerprint(action.record_id),
         )
-        sync_links.save(self.session, self.ctx.account_id, link, self.ctx.at)
+        self.writes.link(link)
         self.applied(action.record_id)
         fields = {k: (None, v) for k, v in action.values.items()}
         self.log(
@@ -189,8 +221,11 @@ class _Applier:
     def update(self, action: Update) -> None:
         """Apply a merge: contact changes, outbox for Salesforce-bound fields, link base."""
         contact_id = int(action.contact_id)
+        if action.replaces is not None or _IDENTITY & set(action.to_ringsync):
+            self.flush()
         if action.replaces is not None:
             sync_links.remove(self.session, self.ctx.account_id, action.replaces)
+            self.writes.removed(action.replaces)
             self.log(
                 LogAction.UNLINKED,
                 f"the contact now follows {action.sobject} {action.record_id} (priority)",
@@ -199,15 +234,15 @@ class _Applier:
             )
         before: Mapping[str, object] = {}
         if action.to_ringsync:
-            try:
-                with self.session.begin_nested():
-                    change = update_contact(
-                        self.session,
-                        self.ctx.account_id,
-                        contact_id,
-                        action.to_ringsync,
-                        origin=Origin.SALESFORCE,
-                    )
+            try:  # every rule is checked before the first write: no savepoint needed
+                change = update_contact(
+                    self.session,
+                    self.ctx.account_id,
+                    contact_id,
+                    action.to_ringsync,
+                    origin=Origin.SALESFORCE,
+                    known=self.writes.known(),
+                )
             except RingsyncError as exc:
                 reason = f"contact not updated: {_error_text(exc)}"
                 self.failed(action.record_id, contact_id, action.to_ringsync, exc, reason)
@@ -222,14 +257,7 @@ class _Applier:
             else:
                 base.pop(prop, None)
         if action.to_salesforce:
-            outbox_repo.add(
-                self.session,
-                self.ctx.account_id,
-                contact_id,
-                sorted(action.to_salesforce),
-                Origin.RINGSYNC.value,
-                self.ctx.at,
-            )
+            self.writes.queue_outbox(contact_id, sorted(action.to_salesforce))
         link = LinkRow(
             contact_id,
             action.sobject.value,
@@ -237,7 +265,7 @@ class _Applier:
             base,
             self.seen_fingerprint(action.record_id),
         )
-        sync_links.save(self.session, self.ctx.account_id, link, self.ctx.at)
+        self.writes.link(link)
         self.applied(action.record_id)
         fields = {p: (before.get(p), v) for p, v in action.to_ringsync.items()}
         reason = "updated from Salesforce" if action.to_ringsync else "in sync"
@@ -258,9 +286,7 @@ class _Applier:
         if action.record_id is not None and action.reason.startswith(("echo", "no changes")):
             fp = self.seen_fingerprint(action.record_id)
             if fp is not None:
-                sync_links.set_fingerprint(
-                    self.session, self.ctx.account_id, action.record_id, fp, self.ctx.at
-                )
+                self.writes.fingerprint(action.record_id, fp)
         self.log(
             LogAction.SKIPPED,
             action.reason,
@@ -270,7 +296,9 @@ class _Applier:
 
     def unlink(self, action: Unlink) -> None:
         """Remove a link (deleted or superseded record); the contact stays."""
+        self.flush()
         sync_links.remove(self.session, self.ctx.account_id, action.record_id)
+        self.writes.removed(action.record_id)
         deleted = action.reason.startswith("deleted")
         reason = action.reason + ("; link removed, contact kept" if deleted else "")
         self.log(
@@ -282,7 +310,10 @@ class _Applier:
 
     def follow(self, action: FollowConversion) -> None:
         """Move a converted Lead's link and base to its Contact."""
+        self.flush()
         old = sync_links.remove(self.session, self.ctx.account_id, action.lead_id)
+        self.writes.removed(action.lead_id)
+        self.writes.removed(action.contact_record_id, int(action.contact_id))
         base = old.base if old is not None else {}
         link = LinkRow(
             int(action.contact_id), SyncObject.CONTACT.value, action.contact_record_id, base
@@ -383,6 +414,8 @@ def apply_batch(
             applier.follow(action)
         else:
             applier.conflict(action)
+    applier.flush()
+    ctx.entries.extend(entry for entry in applier.entries if entry is not None)
 
 
 __all__ = ["INBOUND", "BatchContext", "apply_batch"]

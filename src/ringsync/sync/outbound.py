@@ -185,6 +185,7 @@ class _Pass:
                 settler.wait(contact_id, "a create for this phone is in flight")
             for result in results:
                 self.settle_result(settler, result)
+            settler.flush()
             sync_log.add_entries(session, ctx.account_id, ctx.entries, ctx.at)
             ctx.entries.clear()
 

@@ -1,4 +1,10 @@
-"""Settle outbound results: every claimed outbox row ends done, released or failed, and logged."""
+"""Settle outbound results: every claimed outbox row ends done, released or failed, and logged.
+
+Successes are settled in bulk: their link bases, resolved failures, new links and done outbox
+rows are held while the group is settled and written by `Settler.flush` as one statement each
+(one SELECT and one executemany for the bases, IN lists for the rest), in the same
+transaction as the log rows.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +63,10 @@ class Settler:
         self.ctx = ctx
         self.claimed = claimed
         self.opts = opts
+        self.done_ids: list[int] = []
+        self.bases: dict[int, dict[str, object]] = {}
+        self.new_links: dict[int, LinkRow] = {}
+        self.resolved: dict[str, set[int]] = defaultdict(set)
 
     def ids(self, contact_id: str) -> list[int]:
         """Return the claimed outbox row ids of one contact."""
@@ -93,8 +103,19 @@ class Settler:
         )
 
     def done(self, contact_id: str) -> None:
-        """Mark a contact's rows done."""
-        outbox_repo.settle(self.session, self.ctx.account_id, self.ids(contact_id))
+        """Mark a contact's rows done (at the next flush)."""
+        self.done_ids.extend(self.ids(contact_id))
+
+    def flush(self) -> None:
+        """Write the held successes: link bases, new links, resolved failures, done rows."""
+        session, account_id, at = self.session, self.ctx.account_id, self.ctx.at
+        sync_links.update_bases(session, account_id, self.bases, at)
+        sync_links.insert_many(session, account_id, list(self.new_links.values()), at)
+        for sobject, contact_ids in sorted(self.resolved.items()):
+            sync_failed.resolve_for_contacts(session, account_id, sorted(contact_ids), sobject, at)
+        outbox_repo.settle(session, account_id, self.done_ids)
+        self.done_ids, self.bases, self.new_links = [], {}, {}
+        self.resolved = defaultdict(set)
 
     def skipped(self, skip: Skip, sobject: str | None) -> None:
         """Settle a contact the plan did not send, logging why."""
@@ -191,17 +212,13 @@ class Settler:
         if write.op is WriteOp.CREATE:
             assert result.record_id is not None  # send_creates reports an id on success
             link = LinkRow(contact_id, sobject, result.record_id, write.base_update)
-            sync_links.save(self.session, self.ctx.account_id, link, self.ctx.at)
+            self.new_links[contact_id] = link
             phone = e164_of(self.ctx, write)
             if phone:
                 sync_state.complete(self.session, self.ctx.account_id, phone, result.record_id)
         else:
-            sync_links.update_base(
-                self.session, self.ctx.account_id, contact_id, write.base_update, self.ctx.at
-            )
-        sync_failed.resolve_for_contacts(
-            self.session, self.ctx.account_id, [contact_id], sobject, self.ctx.at
-        )
+            self.bases.setdefault(contact_id, {}).update(write.base_update)
+        self.resolved[sobject].add(contact_id)
         self.done(write.contact_id)
         fields = {p: (base.get(p), v) for p, v in write.base_update.items()}
         verb = "created in" if write.op is WriteOp.CREATE else "sent to"

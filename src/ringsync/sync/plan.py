@@ -54,6 +54,9 @@ class PlanSettings:
     policies: Mapping[str, str] = field(default_factory=dict)
     default_policy: str = ConflictPolicy.SALESFORCE_WINS
     lead_defaults: Mapping[str, str] = field(default_factory=dict)
+    _specs: dict[tuple[SyncObject, int, int], tuple[MergeField, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_sync_settings(cls, settings: SyncSettings) -> PlanSettings:
@@ -80,9 +83,13 @@ class PlanSettings:
         return SyncDirection(self.update_direction) is SyncDirection.BOTH
 
     def fields(self, obj: SyncObject) -> tuple[MergeField, ...]:
-        """Return the merge spec of ``obj``'s mapping."""
+        """Return the merge spec of ``obj``'s mapping (built once: outbound asks per contact)."""
         rows = self.mappings.get(obj, ())
-        return fields_from_mapping(rows, self.policies, self.default_policy)
+        key = (obj, id(rows), len(rows))
+        specs = self._specs.get(key)
+        if specs is None:
+            specs = self._specs[key] = fields_from_mapping(rows, self.policies, self.default_policy)
+        return specs
 
 
 @dataclass(frozen=True)

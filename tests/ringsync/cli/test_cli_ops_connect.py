@@ -225,7 +225,7 @@ def test_a_secret_typed_on_the_command_line_is_warned_about(
     [
         (
             ["--method", "saml", "--login-url", SFEMU, "--client-id", "x"],
-            "--method must be one of jwt, client-credentials, password, got 'saml'",
+            "--method must be one of jwt, client-credentials, password, oauth, got 'saml'",
         ),
         (
             ["--method", "jwt", "--login-url", SFEMU, "--client-id", "x", "--username", ADMIN],

@@ -138,6 +138,23 @@ def bulk_upsert_ids(
     return {(phone, extension): int(row_id) for row_id, phone, extension in returned}
 
 
+def insert_new_ids(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert many new contacts of one account; return the ids of those inserted.
+
+    ``ON CONFLICT DO NOTHING``: a row whose phone identity is already stored (another writer
+    got there first) is left out of the result, so the caller can report it as taken.
+    """
+    if not rows:
+        return {}
+    stmt = (
+        upsert_insert(session, _TABLE)
+        .on_conflict_do_nothing(index_elements=list(IDENTITY_COLUMNS))
+        .returning(_TABLE.c.id, _TABLE.c.phone, _TABLE.c.extension)
+    )
+    returned = insert_many_returning(session, stmt, _TABLE, list(rows))
+    return {(phone, extension): int(row_id) for row_id, phone, extension in returned}
+
+
 def ids_for(
     session: Session, account_id: int, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:

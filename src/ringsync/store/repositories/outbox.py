@@ -93,23 +93,42 @@ def claim(
     lease: timedelta = timedelta(minutes=5),
     limit: int = 200,
 ) -> list[OutboxRow]:
-    """Take up to ``limit`` pending rows whose lease is free; expired leases are taken over."""
-    free = or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now)
+    """Take up to ``limit`` pending rows whose lease is free; expired leases are taken over.
+
+    One SELECT (``FOR UPDATE SKIP LOCKED`` on Postgres) and one UPDATE by id list.
+    """
+    c = _TABLE.c
+    free = or_(c.claimed_until.is_(None), c.claimed_until < now)
     stmt = (
-        select(OutboxEntry)
-        .where(and_(OutboxEntry.account_id == account_id, OutboxEntry.status == PENDING, free))
-        .order_by(OutboxEntry.id)
+        select(c.id, c.contact_id, c.fields, c.origin, c.created_at, c.attempts, c.status)
+        .where(and_(c.account_id == account_id, c.status == PENDING, free))
+        .order_by(c.id)
         .limit(limit)
     )
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
-    entries = list(session.scalars(stmt))
-    for entry in entries:
-        entry.claimed_by = worker
-        entry.claimed_until = now + lease
-        entry.attempts += 1
-    session.flush()
-    return [_row(e) for e in entries]
+    found = session.execute(stmt).all()
+    if not found:
+        return []
+    ids = [int(row.id) for row in found]
+    session.execute(
+        update(_TABLE)
+        .where(c.account_id == account_id, c.id.in_(ids))
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=c.attempts + 1)
+    )
+    return [
+        OutboxRow(
+            id=int(row.id),
+            account_id=account_id,
+            contact_id=int(row.contact_id),
+            fields=tuple(row.fields),
+            origin=row.origin,
+            created_at=row.created_at,
+            attempts=int(row.attempts) + 1,
+            status=row.status,
+        )
+        for row in found
+    ]
 
 
 def settle(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from ringsync.store.repositories.dialect import execute_many
 from ringsync.store.sync_tables import sync_links
 from ringsync.store.typed_json import decode_values, encode_values
 
@@ -146,6 +147,144 @@ def set_fingerprint(
     session.execute(stmt)
 
 
+def _clashes(links: Sequence[LinkRow]) -> ColumnElement[bool]:
+    """Match stored links sharing a contact or a record with any of ``links``."""
+    by_object: dict[str, set[str]] = {}
+    for link in links:
+        by_object.setdefault(link.sobject, set()).add(link.record_id)
+    records = [
+        and_(_T.c.sobject == sobject, _T.c.record_id.in_(sorted(ids)))
+        for sobject, ids in sorted(by_object.items())
+    ]
+    return or_(_T.c.contact_id.in_(sorted({link.contact_id for link in links})), *records)
+
+
+def insert_many(session: Session, account_id: int, links: Sequence[LinkRow], at: datetime) -> None:
+    """Store new links, replacing any stored link of the same contacts or records.
+
+    The batch form of `save` for links that are not stored as such: one DELETE of the
+    clashing links, then one executemany INSERT. Each contact and record appears once.
+    """
+    if not links:
+        return
+    session.execute(delete(_T).where(_T.c.account_id == account_id, _clashes(links)))
+    rows = [
+        {
+            "account_id": account_id,
+            "contact_id": link.contact_id,
+            "sobject": link.sobject,
+            "record_id": link.record_id,
+            "base": encode_values(link.base),
+            "fingerprint": link.fingerprint,
+            "linked_at": at,
+            "last_synced_at": at,
+        }
+        for link in links
+    ]
+    execute_many(session, insert(_T), _T, rows)
+
+
+_REFRESH = (
+    update(_T)
+    .where(
+        _T.c.account_id == bindparam("p_account_id"),
+        _T.c.contact_id == bindparam("p_contact_id"),
+        _T.c.sobject == bindparam("p_sobject"),
+        _T.c.record_id == bindparam("p_record_id"),
+    )
+    .values(
+        base=bindparam("p_base", type_=_T.c.base.type),
+        fingerprint=bindparam("p_fingerprint"),
+        last_synced_at=bindparam("p_at", type_=_T.c.last_synced_at.type),
+    )
+)
+
+
+def refresh_many(session: Session, account_id: int, links: Sequence[LinkRow], at: datetime) -> None:
+    """Rewrite the base and fingerprint of links stored exactly as given (one executemany).
+
+    The batch form of `save` for links already stored with the same contact and record.
+    """
+    if not links:
+        return
+    params = [
+        {
+            "p_account_id": account_id,
+            "p_contact_id": link.contact_id,
+            "p_sobject": link.sobject,
+            "p_record_id": link.record_id,
+            "p_base": encode_values(link.base),
+            "p_fingerprint": link.fingerprint,
+            "p_at": at,
+        }
+        for link in links
+    ]
+    session.connection().execute(_REFRESH, params)
+
+
+_MERGE_BASE = (
+    update(_T)
+    .where(_T.c.account_id == bindparam("p_account_id"), _T.c.id == bindparam("p_id"))
+    .values(
+        base=bindparam("p_base", type_=_T.c.base.type),
+        fingerprint=None,
+        last_synced_at=bindparam("p_at", type_=_T.c.last_synced_at.type),
+    )
+)
+
+
+def update_bases(
+    session: Session,
+    account_id: int,
+    changes: Mapping[int, Mapping[str, object]],
+    at: datetime,
+) -> set[int]:
+    """Merge changes into many contacts' link bases (one SELECT, one executemany UPDATE).
+
+    The batch form of `update_base` (the fingerprint is cleared as there); returns the
+    contact ids that had a link.
+    """
+    if not changes:
+        return set()
+    stmt = select(_T.c.id, _T.c.contact_id, _T.c.base).where(
+        _T.c.account_id == account_id, _T.c.contact_id.in_(sorted(changes))
+    )
+    params = []
+    linked: set[int] = set()
+    for row_id, contact_id, stored in session.execute(stmt):
+        linked.add(int(contact_id))
+        base = {**decode_values(stored), **changes[int(contact_id)]}
+        params.append(
+            {"p_account_id": account_id, "p_id": row_id, "p_base": encode_values(base), "p_at": at}
+        )
+    if params:
+        session.connection().execute(_MERGE_BASE, params)
+    return linked
+
+
+_FINGERPRINT = (
+    update(_T)
+    .where(_T.c.account_id == bindparam("p_account_id"), _T.c.record_id == bindparam("p_record_id"))
+    .values(
+        fingerprint=bindparam("p_fingerprint"),
+        last_synced_at=bindparam("p_at", type_=_T.c.last_synced_at.type),
+    )
+)
+
+
+def set_fingerprints(
+    session: Session, account_id: int, fingerprints: Mapping[str, str], at: datetime
+) -> None:
+    """Remember the fingerprints of many records as last read (one executemany UPDATE)."""
+    if not fingerprints:
+        return
+    params = [
+        {"p_account_id": account_id, "p_record_id": rid, "p_fingerprint": fp, "p_at": at}
+        for rid, fp in fingerprints.items()
+    ]
+    session.connection().execute(_FINGERPRINT, params)
+
+
 def remove(session: Session, account_id: int, record_id: str) -> LinkRow | None:
     """Delete the link of a record; return it when it existed."""
     found = by_records(session, account_id, [record_id]).get(record_id)
@@ -161,9 +300,13 @@ __all__ = [
     "by_contacts",
     "by_records",
     "has_links",
+    "insert_many",
     "list_links",
+    "refresh_many",
     "remove",
     "save",
     "set_fingerprint",
+    "set_fingerprints",
     "update_base",
+    "update_bases",
 ]
