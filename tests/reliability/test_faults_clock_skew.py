@@ -20,9 +20,8 @@ from conftest import FULL, SEEDS, SIZE
 
 LATE_COMMIT = 4.0
 BEHIND = (
-    "engine defect: the getDeleted window ends at our clock; with Salesforce's clock behind "
-    "ours its start is in Salesforce's future, every inbound run fails with "
-    "INVALID_REPLICATION_DATE, and Salesforce edits never arrive"
+    "engine defect: the read cursor keeps the newest SystemModstamp read before Salesforce's "
+    "clock was set back 5 minutes; edits stamped below it (cursor minus overlap) are never read"
 )
 BEHIND_SEEDS = SEEDS if FULL else SEEDS[:1]  # every seed shows the defect; CI runs one
 CASES = [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import SIZE, seeded
 from generator import generate
 from harness import World
 from oracle import check, check_settled
+
+from conftest import SIZE, seeded
 
 BURSTS = [("http_503", 0.4), ("http_500", 1.0), ("http_503", 0.7)]
 

@@ -14,12 +14,14 @@ window since the last one and unlink their contacts (the contacts stay).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from ringsync.errors import FatalSyncError
 from ringsync.salesforce.client import SalesforceClient
 from ringsync.salesforce.soql import Cond
 from ringsync.store.db import Database
@@ -27,6 +29,8 @@ from ringsync.store.repositories import sync_links, sync_log, sync_state
 from ringsync.store.repositories.sync_state import Cursor
 from ringsync.sync.inbound_apply import BatchContext, apply_batch
 from ringsync.sync.records import ReadRecord, ReadSchema, to_record
+
+logger = logging.getLogger(__name__)
 
 MIN_DELETED_WINDOW = timedelta(minutes=2)
 MAX_DELETED_LOOKBACK = timedelta(days=14)  # the recycle bin keeps 15 days; older starts fail
@@ -109,7 +113,9 @@ def _deleted_ids(
 ) -> tuple[list[str], datetime | None]:
     """Return linked records deleted since the last window and the window's new end.
 
-    Deleted records that were never linked are none of our business and are not logged.
+    Deleted records that were never linked are none of our business and are not logged. The
+    new end is Salesforce's ``latestDateCovered`` (its own clock, never our ``until``), so the
+    next window never starts in Salesforce's future when its clock is behind ours.
     """
     oldest = until - MAX_DELETED_LOOKBACK
     start = cursor.deleted_until
@@ -117,10 +123,23 @@ def _deleted_ids(
         return [], start
     with db.read() as session:
         if not sync_links.has_links(session, ctx.account_id, schema.sobject.value):
-            return [], until
+            # Keep the old end: ours may be in Salesforce's future when its clock is behind.
+            return [], start
     # Links made before any inbound run (by outbound creates) look back as far as allowed.
+    resumed = start is not None
     start = oldest if start is None else max(start, oldest)
-    found = client.get_deleted(schema.sobject.value, start, until)
+    try:
+        found = client.get_deleted(schema.sobject.value, start, until)
+    except FatalSyncError as exc:
+        if not resumed or exc.context.get("error_code") != "INVALID_REPLICATION_DATE":
+            raise
+        # The last window's end is in Salesforce's future (its clock is behind ours, or was
+        # set back): keep it and read deletions once Salesforce's clock has passed it.
+        logger.warning(
+            "getDeleted window on %s starts after Salesforce's time; deletions wait a run",
+            schema.sobject.value,
+        )
+        return [], start
     ids = [d.id for d in found.records]
     with db.read() as session:
         linked = sync_links.by_records(session, ctx.account_id, ids)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ringsync.errors import AuthError
 from ringsync.mapping.catalog import FieldMapping, SyncObject
 from ringsync.mapping.convert import Conversion, Failed
 from ringsync.mapping.converters import RowConverter, outbound_converter
@@ -188,6 +189,9 @@ class _Pass:
             settler.flush()
             sync_log.add_entries(session, ctx.account_id, ctx.entries, ctx.at)
             ctx.entries.clear()
+        refused = next((r for r in results if r.auth_failed), None)
+        if refused is not None:  # the rows are released; the run fails as a whole
+            raise AuthError(refused.message, error_code=refused.error_code)
 
     def settle_result(self, settler: Settler, result: SendResult) -> None:
         """Settle one sent write: success, retry later, or failed records."""

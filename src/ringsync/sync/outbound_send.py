@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ringsync.errors import RingsyncError, TransientError
+from ringsync.errors import AuthError, RingsyncError, TransientError
 from ringsync.salesforce.client import SalesforceClient
 from ringsync.salesforce.models import BulkRowOutcome
 from ringsync.sync.plan_outbound import SalesforceWrite, WriteOp
@@ -31,12 +31,18 @@ class SendResult:
     error_code: str | None = None
     message: str = ""
     retryable: bool = False
+    auth_failed: bool = False
+    """The session was refused even after the one refresh: the run fails, the rows wait."""
 
 
 def _call_failed(writes: Sequence[SalesforceWrite], exc: RingsyncError) -> list[SendResult]:
     code = exc.context.get("error_code") or exc.code
     retry = isinstance(exc, TransientError)
-    return [SendResult(w, False, w.record_id, str(code), exc.message, retry) for w in writes]
+    auth = isinstance(exc, AuthError)
+    return [
+        SendResult(w, False, w.record_id, str(code), exc.message, retry, auth_failed=auth)
+        for w in writes
+    ]
 
 
 def send_updates(

@@ -171,9 +171,15 @@ class Settler:
         )
 
     def retry(self, result: SendResult) -> bool:
-        """Release a transiently failed write for a later attempt; False when out of attempts."""
+        """Release a transiently failed write for a later attempt; False when out of attempts.
+
+        A write refused for the session (``auth_failed``) is always released, never failed.
+        """
         contact_id = result.write.contact_id
         rows = self.claimed.rows.get(contact_id, [])
+        if result.auth_failed:  # a refused session is no verdict on the record: always wait
+            self.wait(contact_id, f"{result.error_code}: {result.message}")
+            return True
         if not result.retryable or any(r.attempts >= self.opts.max_attempts for r in rows):
             return False
         outbox_repo.release(
