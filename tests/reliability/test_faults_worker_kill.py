@@ -15,8 +15,7 @@ import ssl
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from harness import World, password_client
 from oracle import check
 
 from conftest import FULL, SEEDS
+from fixtures.services import REDIS_URL
 from ringsync.clock import FrozenClock
 from ringsync.domain.accounts import create_account
 from ringsync.domain.connections import (
@@ -41,7 +41,6 @@ from ringsync.salesforce.tokens import TokenCipher, generate_key
 from ringsync.settings import Settings
 from ringsync.store.db import open_database
 from ringsync.store.repositories.sync_log import list_runs
-from ringsync.store.scratch import DEFAULT_ADMIN_URL, postgres_unreachable, scratch_postgres
 from sfemu.app import create_emulator_app
 from sfemu.cli import ADMIN_PASSWORD, ADMIN_USERNAME
 from sfemu.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
@@ -50,8 +49,6 @@ from sfemu.seed import define_contact_center_fields
 from sfemu.server import start_server
 
 HERE = Path(__file__).resolve().parent
-REDIS_URL = os.environ.get("RINGSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PG_ADMIN_URL = os.environ.get("RINGSYNC_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
 STAGES = {
     "outbound-http": ("composite/sobjects*", "sync_outbound"),
     "inbound-query": ("query*", "sync_inbound"),
@@ -74,47 +71,12 @@ class WallClock(FrozenClock):
         return self.now()
 
 
-def _unavailable(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI=true: this test must run)")
-    pytest.skip(message)
-
-
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    reason = postgres_unreachable(PG_ADMIN_URL)
-    if reason is not None:
-        _unavailable(reason)
-    with scratch_postgres(PG_ADMIN_URL) as url:
-        yield url
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        _unavailable(f"Redis at {REDIS_URL} is not reachable ({type(exc).__name__})")
-    prefix = f"ringsync-reliability-{uuid.uuid4().hex[:10]}:"
-    try:
-        yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 class Workers:

@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from fixtures.web import PASSWORD, Person, World
 from ringsync.clock import FrozenClock
 from ringsync.domain.accounts import create_account
 from ringsync.domain.users import create_user
@@ -46,7 +47,6 @@ from ringsync.web import create_app
 from ringsync.web.api.admin_salesforce import STATE_ATTRIBUTE, SalesforceAccess
 
 SECRET_KEY = "security-test-secret-key-0123456789-abcdefgh"
-PASSWORD = "correct horse battery staple"
 SFEMU_URL = "https://sfemu.test"
 CLIENT_ID = "sfemu-client"
 CLIENT_SECRET = "sfemu-secret"  # sfemu's published demo secret
@@ -315,44 +315,6 @@ def app(shared_app: FastAPI, access: SalesforceAccess) -> FastAPI:
     """Return the app, reaching this test's sfemu; with no runner, operations run in-request."""
     setattr(shared_app.state, STATE_ATTRIBUTE, access)
     return shared_app
-
-
-@dataclass
-class Person:
-    """A user with a password, and a client that is signed in as them."""
-
-    account_id: int
-    user_id: int
-    email: str
-    role: str
-    client: TestClient
-    csrf: str = ""
-
-    def sign_in(self) -> Person:
-        response = self.client.post(
-            "/api/v1/session", json={"email": self.email, "password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        self.csrf = response.json()["csrf_token"]
-        return self
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-CSRF-Token": self.csrf}
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send a request with the CSRF header (harmless on reads)."""
-        return self.client.request(method, path, headers=self.headers, **kwargs)
-
-
-@dataclass
-class World:
-    """Account A (admin, agent), account B (admin), and an anonymous client."""
-
-    admin: Person
-    agent: Person
-    other_admin: Person
-    anonymous: TestClient
 
 
 def new_client(app: FastAPI, found: Secrets) -> TestClient:

@@ -15,7 +15,6 @@ import ssl
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from fixtures.services import REDIS_URL
 from ringsync.clock import SystemClock
 from ringsync.commands.demo_events import record
 from ringsync.domain.accounts import create_account
@@ -46,15 +46,12 @@ from ringsync.store.db import Database, open_database
 from ringsync.store.repositories import outbox as outbox_repo
 from ringsync.store.repositories.sync_links import list_links
 from ringsync.store.repositories.sync_log import list_runs
-from ringsync.store.scratch import DEFAULT_ADMIN_URL, postgres_unreachable, scratch_postgres
 from sfemu.cli import ADMIN_PASSWORD, ADMIN_USERNAME, EmulatorOptions, build_emulator
 from sfemu.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from sfemu.seed import define_contact_center_fields
 from sfemu.server import RunningServer, start_server
 
 HERE = Path(__file__).resolve().parent
-REDIS_URL = os.environ.get("RINGSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PG_ADMIN_URL = os.environ.get("RINGSYNC_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
 ACCOUNTS = 3
 CONTACTS = 12
 EVENT_CONTACTS = 3
@@ -67,12 +64,6 @@ TOTALS = {
 }
 LEASE_TTL = 3.0
 VISIBILITY = 5.0
-
-
-def _unavailable(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI=true: this test must run)")
-    pytest.skip(message)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -236,35 +227,6 @@ def test_embedded_runner_syncs_several_accounts_at_once(sfemu: Emulator, tmp_pat
 
 
 # --- Celery workers on Redis and Postgres --------------------------------------------------
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    reason = postgres_unreachable(PG_ADMIN_URL)
-    if reason is not None:
-        _unavailable(reason)
-    with scratch_postgres(PG_ADMIN_URL) as url:
-        yield url
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        _unavailable(f"Redis at {REDIS_URL} is not reachable ({type(exc).__name__})")
-    prefix = f"ringsync-wiring-{uuid.uuid4().hex[:10]}:"
-    try:
-        yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
-
-
 class Workers:
     """Real worker processes serving the product registry; always stopped."""
 
