@@ -1,4 +1,4 @@
-"""Fixtures for runtime tests: SQLite files, a fresh Postgres database, a Redis prefix."""
+"""Fixtures for runtime tests: SQLite files and a fresh Postgres database."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from ringsync.store.db import Database, open_database
 PG_ADMIN_URL = os.environ.get(
     "RINGSYNC_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("RINGSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _unavailable(what: str, exc: BaseException) -> None:
@@ -68,24 +67,3 @@ def any_db(request: pytest.FixtureRequest) -> Database:
     fixture = "sqlite_db" if request.param == "sqlite" else "pg_db"
     database: Database = request.getfixturevalue(fixture)
     return database
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """Give the test a Redis key prefix of its own and delete its keys afterwards."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except Exception as exc:
-        client.close()
-        _unavailable("Redis at 127.0.0.1:6379", exc)
-    prefix = f"ringsync-test-{uuid.uuid4().hex[:10]}:"
-    try:
-        yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
