@@ -61,6 +61,23 @@ class OperationEnv:
 
         return check
 
+    def progress_reporter(self, operation: Operation) -> Callable[[int], None]:
+        """Return the hook an engine pass calls after each batch with its records read so far.
+
+        It stores the operation's progress at once (its own short transaction), so the admin
+        page and ``ringsync op status`` see a long read advance batch by batch; the runner's
+        record of the whole pass then sets the same figure with the pass's results.
+        """
+        start = operation.progress_done
+
+        def report(read: int) -> None:
+            if self.heartbeat is not None and not self.heartbeat():
+                return  # taken over: the new holder reports from here on
+            with self.database.write() as session:
+                store.set_progress(session, operation.account_id, operation.id, start + read)
+
+        return report
+
     def sync_engine(self) -> SyncEngine:
         """Return the engine to run push and pull through."""
         if self.engine is not None:

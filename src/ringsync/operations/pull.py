@@ -171,7 +171,10 @@ class PullHandler:
         if cursor["step"] == "read":
             engine = env.sync_engine()
             stop = env.cancel_requested(operation)
-            summaries = tuple(engine.run_inbound(operation.account_id, should_stop=stop))
+            report = env.progress_reporter(operation)
+            summaries = tuple(
+                engine.run_inbound(operation.account_id, should_stop=stop, on_progress=report)
+            )
             failed = [s for s in summaries if s.error]
             if failed:
                 raise FatalSyncError(

@@ -193,6 +193,24 @@ def record_batch(
     return updated
 
 
+def set_progress(session: Session, account_id: int, operation_id: int, done: int) -> None:
+    """Store the progress of a running operation while one long batch is still under way.
+
+    Only a running operation moves, and never backwards; the batch's own record (see
+    :func:`record_batch`) later stores its counts, cursor and final progress.
+    """
+    session.execute(
+        update(operations)
+        .where(
+            _C.account_id == account_id,
+            _C.id == operation_id,
+            _C.status == OperationStatus.RUNNING.value,
+            _C.progress_done < done,
+        )
+        .values(progress_done=done)
+    )
+
+
 def finish(
     session: Session,
     account_id: int,

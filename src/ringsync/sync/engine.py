@@ -190,19 +190,33 @@ class SyncEngine:
 
     # --- runs ---------------------------------------------------------------------------
     def run_inbound(
-        self, account_id: int, *, should_stop: Callable[[], bool] | None = None
+        self,
+        account_id: int,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> list[RunSummary]:
         """Read every synced object's changes since its cursor and apply them.
 
         ``should_stop`` is asked between batches (the runner's shutdown and lease check).
+        ``on_progress`` is called after each committed batch with the number of records read so
+        far in this pass, over all objects (a one-time pull reports it as the operation's
+        progress).
         """
         client = self.clients(account_id)
         with self.db.read() as session:
             objects = active_settings(session, account_id).objects()
         owners = self._owners(account_id)
         summaries = []
+        read = [0]
+
+        def counted(n: int) -> None:
+            read[0] += n
+            if on_progress is not None:
+                on_progress(read[0])
+
         for sobject in objects:
-            body = partial(self._inbound_object, client, owners, sobject, should_stop)
+            body = partial(self._inbound_object, client, owners, sobject, should_stop, counted)
             summaries.append(self._run(account_id, INBOUND, sobject, body))
             if should_stop is not None and should_stop():
                 break
@@ -214,6 +228,7 @@ class SyncEngine:
         owners: dict[str, int],
         sobject: SyncObject,
         should_stop: Callable[[], bool] | None,
+        on_batch: Callable[[int], None] | None,
         ctx: BatchContext,
         settings: SyncSettings,
     ) -> None:
@@ -221,7 +236,9 @@ class SyncEngine:
         schema = read_schema(
             sobject, client.describe(sobject.value), settings.mappings_for(sobject)
         )
-        run_object(client, self.db, ctx, schema, owners, self.options.inbound, should_stop)
+        run_object(
+            client, self.db, ctx, schema, owners, self.options.inbound, should_stop, on_batch
+        )
 
     def _reread_object(
         self,

@@ -154,11 +154,13 @@ def run_object(
     owners: dict[str, int],
     options: InboundOptions,
     should_stop: Callable[[], bool] | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> None:
     """Read and apply one object's changes up to the run's start (``ctx.at``).
 
     ``should_stop`` is asked after each committed batch (shutdown or a lost lease); the next
-    run resumes from the cursor.
+    run resumes from the cursor. ``on_batch`` is told how many records each committed batch
+    read, so a long read can report its progress as it goes.
     """
     sobject = schema.sobject.value
     until = ctx.at.replace(microsecond=0)
@@ -193,6 +195,8 @@ def run_object(
                 sync_state.save_cursor(session, ctx.account_id, next_cursor, ctx.at)
         ctx.totals["read"] += len(batch)
         ctx.totals["already_seen"] += len(batch) - len(fresh)
+        if on_batch is not None:
+            on_batch(len(batch))
         if should_stop is not None and should_stop():
             ctx.totals["stopped"] += 1
             return

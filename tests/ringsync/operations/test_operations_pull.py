@@ -254,3 +254,55 @@ def test_cancel_stops_the_engine_pass_between_its_batches(
     assert done.status is OperationStatus.CANCELLED
     assert done.counts["read"] == 1  # the engine stopped after its first committed batch
     assert len(_phones(database, account_id)) == 1
+
+
+def test_a_long_read_reports_its_progress_after_every_engine_batch(
+    env: OperationEnv,
+    account_id: int,
+    org_with_leads: Any,
+) -> None:
+    from ringsync.sync.engine import EngineOptions, RunSummary, SyncEngine
+    from ringsync.sync.inbound import InboundOptions
+
+    seen: list[int] = []
+    probe: dict[str, OperationRunner] = {}
+
+    class WatchedEngine(SyncEngine):
+        """The real engine; after each batch, read the operation as another process would."""
+
+        def run_inbound(
+            self,
+            account_id: int,
+            *,
+            should_stop: Callable[[], bool] | None = None,
+            on_progress: Callable[[int], None] | None = None,
+        ) -> list[RunSummary]:
+            assert should_stop is not None
+
+            def look_then_check() -> bool:
+                operation = probe["runner"].status(account_id, probe["id"])  # type: ignore[arg-type]
+                seen.append(operation.progress_done)
+                return should_stop()
+
+            return super().run_inbound(
+                account_id, should_stop=look_then_check, on_progress=on_progress
+            )
+
+    engine = WatchedEngine(
+        env.database,
+        lambda _account: env.salesforce,
+        clock=env.clock,
+        options=EngineOptions(inbound=InboundOptions(batch_size=1, bulk_threshold=None)),
+    )
+    runner = create_runner(OperationEnv(env.database, env.salesforce, env.clock, env.lrn, engine))
+    queued = runner.start(account_id, PULL)
+    probe["runner"], probe["id"] = runner, queued.id  # type: ignore[assignment]
+
+    done = runner.execute(account_id, queued.id)
+
+    assert done.status is OperationStatus.SUCCEEDED, done.errors
+    # One record a batch: the stored progress moves batch by batch (the engine asks once more
+    # after the object's last batch).
+    assert seen[:3] == [1, 2, 3]
+    assert set(seen) == {1, 2, 3}
+    assert done.progress_done == 3  # the pass's own record sets the same figure, not twice it
