@@ -140,20 +140,39 @@ def default_normalizer(region: str = "US") -> ValueNormalizer:
     return ValueNormalizer(phone=e164_normalizer(region))
 
 
-def canonical_json(values: Mapping[str, object], normalizer: ValueNormalizer) -> str:
-    """Return the sorted-key canonical JSON of the non-blank canonical values."""
+def canonical_values(
+    values: Mapping[str, object], normalizer: ValueNormalizer
+) -> dict[str, object]:
+    """Return the non-blank canonical values, ready for JSON (see :func:`digest`)."""
     ready: dict[str, object] = {}
     for prop, value in values.items():
         canonical = normalizer.canonical(prop, value)
         if canonical is not None:
             ready[prop] = _json_ready(canonical)
+    return ready
+
+
+def canonical_json(values: Mapping[str, object], normalizer: ValueNormalizer) -> str:
+    """Return the sorted-key canonical JSON of the non-blank canonical values."""
+    return _dumps(canonical_values(values, normalizer))
+
+
+def _dumps(ready: Mapping[str, object]) -> str:
     return json.dumps(ready, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(ready: Mapping[str, object]) -> str:
+    """Return the fingerprint of values already made canonical by :func:`canonical_values`.
+
+    Lets a caller that needs the fingerprints of a record and of the record plus a few extra
+    keys canonicalize (and parse its phone numbers) once.
+    """
+    return hashlib.blake2b(_dumps(ready).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def fingerprint(values: Mapping[str, object], normalizer: ValueNormalizer) -> str:
     """Return the BLAKE2b-128 hex digest that identifies ``values`` up to normalization."""
-    payload = canonical_json(values, normalizer).encode("utf-8")
-    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+    return digest(canonical_values(values, normalizer))
 
 
 __all__ = [
@@ -161,7 +180,9 @@ __all__ = [
     "PhoneNormalizer",
     "ValueNormalizer",
     "canonical_json",
+    "canonical_values",
     "default_normalizer",
+    "digest",
     "e164_normalizer",
     "fingerprint",
 ]

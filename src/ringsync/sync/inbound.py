@@ -53,20 +53,37 @@ class _Window:
     overlap: timedelta
     modstamp: datetime | None
     keys: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    floor: datetime | None = None  # the minute Salesforce's clock had reached at the run's start
+    prune_at: int = 20_000
 
     def add(self, read: ReadRecord) -> None:
-        """Remember a record read and move the high-water mark."""
+        """Remember a record read and move the high-water mark.
+
+        The keys below the window's low end are dropped as the window grows (the low end only
+        rises, so they could never be kept): an unordered Bulk read of a million records holds
+        the overlap's keys in memory, not one per record.
+        """
         self.keys[read.record.id] = (read.modstamp, read.seen_key)
         if self.modstamp is None or read.modstamp > self.modstamp:
             self.modstamp = read.modstamp
+        if len(self.keys) >= self.prune_at:
+            self._prune()
+            self.prune_at = max(20_000, 2 * len(self.keys))
+
+    def _prune(self) -> None:
+        if self.modstamp is None:
+            return
+        # Keep the keys of everything the next read re-reads: it starts below the floor too.
+        start = self.modstamp if self.floor is None else min(self.modstamp, self.floor)
+        low = start - self.overlap
+        self.keys = {rid: key for rid, key in self.keys.items() if key[0] >= low}
 
     def cursor(self, sobject: str, deleted_until: datetime | None) -> Cursor:
         """Return the cursor covering everything added so far (keys pruned to the window)."""
         if self.modstamp is None:
             return Cursor(sobject, None, {}, deleted_until)
-        low = self.modstamp - self.overlap
-        kept = {rid: key for rid, (at, key) in self.keys.items() if at >= low}
-        self.keys = {rid: (at, key) for rid, (at, key) in self.keys.items() if at >= low}
+        self._prune()
+        kept = {rid: key for rid, (_at, key) in self.keys.items()}
         return Cursor(sobject, self.modstamp, kept, deleted_until)
 
 

@@ -167,7 +167,7 @@ class _Applier:
         read = self.reads.get(record_id)
         if read is None:
             return None
-        return fingerprint(read.record.values, self.ctx.normalizer)
+        return read.values_key or fingerprint(read.record.values, self.ctx.normalizer)
 
     def create(self, action: Create) -> None:
         """Hold a create for the next flush, keeping its place in the log."""

@@ -18,7 +18,7 @@ from ringsync.mapping.converters import RowConverter, inbound_converter, outboun
 from ringsync.salesforce.describe import SObjectDescribe, allow_list
 from ringsync.salesforce.models import parse_sf_datetime
 from ringsync.salesforce.soql import AllOf, Cond, Condition, select
-from ringsync.sync.fingerprint import ValueNormalizer, fingerprint
+from ringsync.sync.fingerprint import ValueNormalizer, canonical_values, digest
 from ringsync.sync.plan import InboundRecord
 from ringsync.sync.states import CONTACT_ID, CONTACT_LINK
 
@@ -156,6 +156,7 @@ class ReadRecord:
     modstamp: datetime
     seen_key: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    values_key: str = ""  # the fingerprint of ``record.values`` (what a link stores)
 
 
 def _blank(raw: object) -> bool:
@@ -210,17 +211,23 @@ def to_record(
         converted_contact_id=str(converted_id) if converted_id else None,
         other_phones=other,
     )
-    extra = {
-        **values,
-        "$converted": converted,
-        "$converted_id": record.converted_contact_id,
-        "$notes": "|".join(notes),
-    }
+    # Canonicalize once (phone parsing is the costly part) for both fingerprints: the record's
+    # values (stored on its link) and the values with what else a re-read could change.
+    ready = canonical_values(values, normalizer)
+    extra = canonical_values(
+        {
+            "$converted": converted,
+            "$converted_id": record.converted_contact_id,
+            "$notes": "|".join(notes),
+        },
+        normalizer,
+    )
     return ReadRecord(
         record,
         parse_sf_datetime(raw.get("SystemModstamp")),
-        fingerprint(extra, normalizer),
+        digest({**ready, **extra}),
         tuple(notes),
+        digest(ready),
     )
 
 
