@@ -7,6 +7,7 @@ RingsyncError
 │   └── AuthError          Salesforce credentials rejected even after a refresh
 ├── TransientError         retry with backoff; fails only when attempts run out
 │   ├── RateLimitedError   the API budget or Salesforce's limit says wait
+│   │   └── TooManyRequestsError  ringsync's own rate limit refused a request (429, Retry-After)
 │   └── UnavailableError   5xx, timeouts, dropped connections
 ├── NotFoundError          one of our own objects does not exist in the account
 ├── RecordError            this one record cannot sync; logged, the run goes on
@@ -93,6 +94,17 @@ class RateLimitedError(TransientError):
     code = "rate_limited"
 
 
+class TooManyRequestsError(RateLimitedError):
+    """ringsync's own rate limit refused a request; the caller waits ``retry_after`` seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, **context: Any) -> None:
+        """Keep the whole seconds the caller should wait before trying again."""
+        super().__init__(message, **context)
+        self.retry_after = retry_after
+
+
 class UnavailableError(TransientError):
     """The other side is down, slow or dropped the connection."""
 
@@ -164,6 +176,7 @@ __all__ = [
     "RecordNotFoundError",
     "RecordRejectedError",
     "RingsyncError",
+    "TooManyRequestsError",
     "TransientError",
     "UnavailableError",
     "UnexpectedResponseError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
@@ -49,6 +49,41 @@ class Settings(BaseSettings):
     broker_url: str = Field(default="redis://127.0.0.1:6379/0")
     log_level: str = Field(default="INFO")
     demo: bool = Field(default=False, description="Demo mode allows generated secrets.")
+    rate_limit_store: Literal["auto", "memory", "redis"] = Field(
+        default="auto",
+        description="Where rate-limit buckets live: redis (shared by every web process), "
+        "memory (one process), or auto (redis with the Celery runner, else memory).",
+    )
+    rate_limit_redis_url: str | None = Field(
+        default=None, description="Redis for rate limits; unset means RINGSYNC_BROKER_URL."
+    )
+    rate_limit_key_prefix: str = Field(
+        default="ringsync:ratelimit:", description="Prefix of every rate-limit key in Redis."
+    )
+    rate_limit_events_per_second: float = Field(
+        default=2500, ge=0, description="Events refilled per second per account (0: no limit)."
+    )
+    rate_limit_events_burst: int = Field(
+        default=25000, ge=0, description="Events one account may send at once (0: no limit)."
+    )
+    rate_limit_token_events_per_second: float = Field(
+        default=2500, ge=0, description="Events refilled per second per API token (0: no limit)."
+    )
+    rate_limit_token_events_burst: int = Field(
+        default=25000, ge=0, description="Events one API token may send at once (0: no limit)."
+    )
+    rate_limit_salesforce_actions_per_minute: int = Field(
+        default=20,
+        ge=0,
+        description="Per account and kind: operation runs/previews, user syncs, failed-record "
+        "retries, connection checks a minute (0: no limit).",
+    )
+    rate_limit_oauth_callbacks_per_address: int = Field(
+        default=20, ge=0, description="OAuth callbacks per client address in 10 minutes."
+    )
+    rate_limit_oauth_callbacks_per_account: int = Field(
+        default=10, ge=0, description="OAuth callbacks per account in 10 minutes."
+    )
 
 
 def load_settings(env_file: str | Path | None = None, **overrides: Any) -> Settings:

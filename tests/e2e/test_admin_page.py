@@ -391,3 +391,19 @@ def test_a_failing_field_check_puts_the_fix_under_the_row(page: Any, stack: Any)
     expect(problem).to_contain_text("give the integration user edit access to Lead.Email")
     fine = page.locator("#mapping-lead tr[data-field='Phone'] + tr.check-problems")
     expect(fine).to_have_count(0)
+
+
+def test_a_refused_oauth_callback_is_explained_on_the_tab(page: Any, stack: Any) -> None:
+    # The callback sends browsers back with only a code (too many attempts, a stale state...);
+    # the page says what happened and what to do, and ignores text smuggled into the link.
+    sign_in(page, stack)
+    page.goto(f"{stack.ringsync_url}/salesforce?connect_error=too_many_requests")
+    settle(page)
+    error = page.locator("#connection-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Too many connection attempts")
+    page.goto(f"{stack.ringsync_url}/salesforce?connect_error=Call%20555-0100%20now")
+    settle(page)
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Connecting to Salesforce failed (unknown)")
+    expect(error).not_to_contain_text("555")

@@ -20,6 +20,7 @@ from sqlalchemy import make_url
 
 from ringsync import __version__
 from ringsync.clock import Clock, SystemClock
+from ringsync.errors import TooManyRequestsError
 from ringsync.runtime.runner import Runner
 from ringsync.settings import Settings
 from ringsync.store.db import Database, open_database
@@ -29,7 +30,14 @@ from ringsync.web.body_limit import BodyLimit
 from ringsync.web.context import SESSION_LIFETIME, WebContext
 from ringsync.web.errors import ErrorBoundary, install_error_handlers
 from ringsync.web.headers import SecurityHeaders
-from ringsync.web.ratelimit import LoginLimiter
+from ringsync.web.ratelimit import (
+    STATE_ATTRIBUTE as RATE_LIMITS_ATTRIBUTE,
+)
+from ringsync.web.ratelimit import (
+    LoginLimiter,
+    RateLimits,
+    on_too_many_requests,
+)
 from ringsync.web.security import Passwords, Signer, resolve_secret_key
 
 
@@ -49,6 +57,7 @@ def create_app(
     runner: Runner | None = None,
     password_hasher: PasswordHasher | None = None,
     login_limiter: LoginLimiter | None = None,
+    rate_limits: RateLimits | None = None,
     session_lifetime: timedelta = SESSION_LIFETIME,
 ) -> FastAPI:
     """Build the web app; a missing secret key outside demo mode stops here with a ConfigError."""
@@ -66,10 +75,14 @@ def create_app(
         runner=runner,
         session_lifetime=session_lifetime,
     )
+    owns_limits = rate_limits is None
+    limits = rate_limits or RateLimits.from_settings(settings, the_clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if owns_limits:
+            limits.close()
         if owns_database:
             database.dispose()
 
@@ -85,7 +98,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ringsync = ctx
+    setattr(app.state, RATE_LIMITS_ATTRIBUTE, limits)
     install_error_handlers(app)
+    app.add_exception_handler(TooManyRequestsError, on_too_many_requests)
     app.include_router(api_router())
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -3,6 +3,7 @@
 A retried write goes back to the outbox (the runner is woken); a Salesforce record our side
 could not take is read again and applied now. Ignoring keeps the record for the log but takes
 it off the open list. Payload values were masked (phone numbers) when the failure was kept.
+Retries may read Salesforce at once, so they are rate limited per account (429).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ringsync.web.api.admin_schemas import IdPath
 from ringsync.web.context import WebContext
 from ringsync.web.deps import ContextDep, CurrentAdmin, ReadSessionDep
 from ringsync.web.errors import ConflictError
+from ringsync.web.ratelimit import RateLimitsDep
 
 router = APIRouter(prefix="/failed-records", tags=["admin: failed records"])
 
@@ -133,9 +135,16 @@ def list_failed(
 
 
 @router.post("/{failed_id}/retry", response_model=FailedOut)
-def retry(failed_id: IdPath, admin: CurrentAdmin, ctx: ContextDep, access: AccessDep) -> FailedOut:
+def retry(
+    failed_id: IdPath,
+    admin: CurrentAdmin,
+    ctx: ContextDep,
+    access: AccessDep,
+    limits: RateLimitsDep,
+) -> FailedOut:
     """Retry one failed record now (a refused write is queued again and the runner woken)."""
     _require(ctx, admin.account_id, failed_id, "retried")
+    limits.check_salesforce_action(admin.account_id, "retry")
     _engine(ctx, access).retry_failed(admin.account_id, [failed_id])
     return _one(ctx, admin.account_id, failed_id)
 

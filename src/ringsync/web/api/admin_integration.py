@@ -5,7 +5,8 @@ returns the authorize URL and keeps a one-time ``state`` (digest only), bound to
 session, with the PKCE verifier encrypted server-side. The callback refuses a missing,
 unknown, expired, foreign or replayed state before it exchanges the code; the instance URL
 Salesforce returns must be an allowed host, and the refresh token is stored encrypted.
-Servers connect with ``connect`` (JWT bearer or client credentials) instead.
+Servers connect with ``connect`` (JWT bearer or client credentials) instead. The callback is
+rate limited per client address and per account, and the connection check per account (429).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from ringsync.web.api.admin_schemas import MAX_TEXT, BudgetOut, CheckOut, Integr
 from ringsync.web.context import WebContext
 from ringsync.web.deps import ContextDep, CurrentAdmin, Principal
 from ringsync.web.errors import WebError
+from ringsync.web.ratelimit import RateLimitsDep
 from ringsync.web.security import digest, new_secret
+from ringsync.web.sessions import client_address
 
 router = APIRouter(prefix="/integration", tags=["admin: integration"])
 
@@ -196,6 +199,7 @@ def oauth_callback(
     admin: CurrentAdmin,
     ctx: ContextDep,
     access: AccessDep,
+    limits: RateLimitsDep,
     state: Annotated[str | None, Query(max_length=MAX_TEXT)] = None,
     code: Annotated[str | None, Query(max_length=2000)] = None,
     error: Annotated[str | None, Query(max_length=MAX_TEXT)] = None,
@@ -207,6 +211,7 @@ def oauth_callback(
     """
     browser = "text/html" in request.headers.get("accept", "")
     try:
+        limits.check_oauth_callback(admin.account_id, client_address(request))
         _finish_sign_in(ctx, access, admin, state=state, code=code, error=error)
     except RingsyncError as exc:
         if browser:
@@ -319,12 +324,15 @@ def status(admin: CurrentAdmin, ctx: ContextDep, access: AccessDep) -> Integrati
 
 
 @router.post("/check", response_model=CheckOut)
-def check(admin: CurrentAdmin, ctx: ContextDep, access: AccessDep) -> CheckOut:
+def check(
+    admin: CurrentAdmin, ctx: ContextDep, access: AccessDep, limits: RateLimitsDep
+) -> CheckOut:
     """Check API access and every mapped field of the saved settings, with the fix for each."""
     with ctx.database.read() as session:
         if get_connection(session, admin.account_id) is None:
             raise NotConnectedError("Salesforce is not connected: connect it first")
         settings = active_settings(session, admin.account_id)
+    limits.check_salesforce_action(admin.account_id, "check")
     requirements = [
         FieldRequirement(obj.value, row.salesforce_field, needs_update=row.direction.outbound)
         for obj in settings.objects()

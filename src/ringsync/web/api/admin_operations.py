@@ -3,7 +3,8 @@
 Preview first (a dry run: nothing is written), then run: the operation is queued as a row and
 handed to the runner, which drives it batch by batch (without a runner it runs in the request).
 Progress, cancel and history read the same rows. One kind runs at most once at a time per
-account; a second start answers 409 with the running operation's id.
+account; a second start answers 409 with the running operation's id. Runs and previews, and
+user syncs, spend Salesforce API calls, so each kind is rate limited per account (429).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ringsync.web.api.admin_schemas import IdPath
 from ringsync.web.context import WebContext
 from ringsync.web.deps import ContextDep, CurrentAdmin, Principal, ReadSessionDep
 from ringsync.web.errors import ConflictError
+from ringsync.web.ratelimit import RateLimits, RateLimitsDep
 
 router = APIRouter(tags=["admin: operations"])
 
@@ -114,11 +116,14 @@ def _start(
     admin: Principal,
     kind: OperationKind,
     params: dict[str, Any] | None,
+    limits: RateLimits,
 ) -> OperationOut:
     """Queue the operation (refused when Salesforce is not connected) and have it run."""
     with ctx.database.read() as session:
         if connection_repo.get(session, admin.account_id) is None:
             raise NotConnectedError(NOT_CONNECTED, account_id=admin.account_id)
+    action = "users_sync" if kind is OperationKind.SYNC_USERS else "operations"
+    limits.check_salesforce_action(admin.account_id, action)
     runner = _runner(ctx, access, admin.account_id)
     try:
         queued = runner.start(admin.account_id, kind, params, started_by=admin.user_id)
@@ -132,9 +137,15 @@ def _start(
 
 @router.post("/operations/{kind}/preview", response_model=PreviewOut)
 def preview(
-    kind: KindPath, admin: CurrentAdmin, ctx: ContextDep, access: AccessDep, params: Params = None
+    kind: KindPath,
+    admin: CurrentAdmin,
+    ctx: ContextDep,
+    access: AccessDep,
+    limits: RateLimitsDep,
+    params: Params = None,
 ) -> PreviewOut:
     """Return what running the operation now would do; nothing is written."""
+    limits.check_salesforce_action(admin.account_id, "operations")
     runner = _runner(ctx, access, admin.account_id)
     data = runner.preview(admin.account_id, kind, params).as_dict()
     data.pop("account_id", None)
@@ -143,10 +154,15 @@ def preview(
 
 @router.post("/operations/{kind}/run", response_model=OperationOut, status_code=202)
 def run(
-    kind: KindPath, admin: CurrentAdmin, ctx: ContextDep, access: AccessDep, params: Params = None
+    kind: KindPath,
+    admin: CurrentAdmin,
+    ctx: ContextDep,
+    access: AccessDep,
+    limits: RateLimitsDep,
+    params: Params = None,
 ) -> OperationOut:
     """Start the operation; follow its progress with ``GET /operations/{id}``."""
-    return _start(ctx, access, admin, kind, params)
+    return _start(ctx, access, admin, kind, params, limits)
 
 
 @router.get("/operations", response_model=OperationList)
@@ -182,9 +198,11 @@ def cancel(
 
 
 @router.post("/users/sync", response_model=OperationOut, status_code=202)
-def sync_users(admin: CurrentAdmin, ctx: ContextDep, access: AccessDep) -> OperationOut:
+def sync_users(
+    admin: CurrentAdmin, ctx: ContextDep, access: AccessDep, limits: RateLimitsDep
+) -> OperationOut:
     """Match our users to Salesforce owners by email now (never creates our users)."""
-    return _start(ctx, access, admin, OperationKind.SYNC_USERS, None)
+    return _start(ctx, access, admin, OperationKind.SYNC_USERS, None, limits)
 
 
 @router.get("/users/sync", response_model=UsersSyncOut)

@@ -5,6 +5,9 @@ The key is the activity's external id, unique per account, so a retried event is
 and gets the same answer (with ``Idempotent-Replayed: true``). A key reused for a different
 event is refused with 409. After the commit the runner is woken so the tracking fields reach
 Salesforce soon; the outbox row makes the wake-up an optimisation, not a requirement.
+Events are rate limited per account and per API token (token buckets sized for a contact
+center, ``RINGSYNC_RATE_LIMIT_EVENTS_*``); a refused event answers 429 with ``Retry-After``
+before anything is written, so sending it again later records it once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ringsync.errors import NotFoundError, Problem, ValidationError
 from ringsync.store.tables import Activity
 from ringsync.web.deps import ApiAccount, ContextDep
 from ringsync.web.errors import ConflictError
+from ringsync.web.ratelimit import RateLimitsDep
 
 router = APIRouter(tags=["events"])
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -158,10 +162,12 @@ def post_event(
     body: EventBody,
     caller: ApiAccount,
     ctx: ContextDep,
+    limits: RateLimitsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=MAX_EXTERNAL_ID)] = None,
 ) -> EventOut:
     """Record one call or text once, however often it is delivered."""
+    limits.check_event(caller.account_id, caller.token_id)  # 429 before anything is written
     event, key = _check(body, idempotency_key)
     with ctx.database.write() as session:
         contact_id = _contact_id(session, caller.account_id, body)

@@ -65,10 +65,34 @@ function render(status) {
   }
 }
 
+// What the OAuth callback's redirect (?connect_error=CODE) means, in the admin's words. Only
+// the code travels in the URL: a crafted link cannot put its own text on this page.
+const CONNECT_ERRORS = {
+  oauth_state_invalid:
+    "The sign-in could not be matched to this session (it expired, was used already or came " +
+    "from another browser). Start \"Connect Salesforce\" again.",
+  salesforce_denied:
+    "Salesforce did not grant access (the sign-in was cancelled or the connected app refused " +
+    "it). Start \"Connect Salesforce\" again, or check the connected app's settings.",
+  too_many_requests:
+    "Too many connection attempts for this account or address. Wait a few minutes, then " +
+    "start \"Connect Salesforce\" again.",
+  auth_error:
+    "Salesforce refused the sign-in (the code or the connected app's credentials were not " +
+    "accepted). Check the consumer key and secret, then try again.",
+};
+let pinnedError = "";
+
+function connectErrorText(code) {
+  const safe = /^[a-z_]{1,40}$/.test(code) ? code : "unknown";
+  return CONNECT_ERRORS[safe] || `Connecting to Salesforce failed (${safe}). Try again.`;
+}
+
 function showError(message) {
   const target = byId("connection-error");
-  target.textContent = message || "";
-  target.hidden = !message;
+  const shown = message || pinnedError;
+  target.textContent = shown;
+  target.hidden = !shown;
 }
 
 export async function loadStatus() {
@@ -85,6 +109,7 @@ export async function loadStatus() {
 
 async function connect(event) {
   event.preventDefault();
+  pinnedError = "";
   const typed = byId("login-url").value.trim();
   const loginUrl = /^[a-z]+:\/\//i.test(typed) ? typed : `https://${typed}`;
   try {
@@ -172,8 +197,10 @@ export function setUpConnection() {
   byId("disconnect-button").addEventListener("click", () => track(disconnect()));
   byId("check-button").addEventListener("click", () => track(checkFields()));
   const params = new URLSearchParams(location.search);
-  if (params.get("connection_error")) {
-    showError(params.get("connection_error"));
+  if (params.get("connect_error")) {
+    // Kept on screen while the status loads; the next connect attempt clears it.
+    pinnedError = connectErrorText(params.get("connect_error"));
+    showError("");
   }
   if (params.get("connected")) {
     const box = byId("connection-status");
