@@ -284,3 +284,57 @@ def test_a_worker_killed_at_a_stage_loses_nothing(
         http.close()
         server.stop()
         db.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(240 if FULL else 90)
+@pytest.mark.parametrize("seed", KILL_SEEDS, ids=[f"seed{s:02d}" for s in KILL_SEEDS])
+def test_a_worker_killed_during_settlement_loses_nothing(
+    pg_url: str, redis_prefix: str, tmp_path: Path, seed: int
+) -> None:
+    """F7 at settlement: Salesforce applied the writes, the store never recorded them.
+
+    The workers serve ``build_settle_pause_registry``: the first settlement holding successful
+    writes stops inside its transaction, after its statements and before the commit, and
+    reports its pid; that worker is killed. The survivor must take the claimed rows over once
+    the claim lapses and find the records already there (no duplicate), and every change
+    must arrive.
+    """
+    from harness import live_rig, wait_for
+    from oracle import check_settled
+    from reliability_worker_registry import SETTLE_PAUSE_ENV
+
+    pause = tmp_path / "pause"
+    pause.mkdir()
+    scenario = generate(seed, KILL_SIZE)
+    with live_rig(
+        seed,
+        pg_url=pg_url,
+        prefix=redis_prefix,
+        tmp_path=tmp_path,
+        redis_url=REDIS_URL,
+        registry="reliability_worker_registry:build_settle_pause_registry",
+        extra_env={SETTLE_PAUSE_ENV: str(pause)},
+    ) as rig:
+        rig.baseline(scenario)
+        rig.procs.start_workers(2)
+        writes = rig.world.stats.write_calls_total
+        (pause / "armed").touch()
+        for event in scenario.events():
+            rig.apply(event)
+        rig.runner.wake(rig.account_id)
+        wait_for(lambda: any(pause.glob("paused-*")), 30, "a settlement to pause", rig.procs.tail())
+        victim = int(next(pause.glob("paused-*")).read_text())
+        assert rig.world.stats.write_calls_total > writes, "nothing was sent before settling"
+        holder = LeaseRepository(rig.world.db).current(account_lease_key(rig.account_id))
+        assert holder is not None, f"seed {seed}: nobody holds the lease while settling"
+        assert int(holder.holder.split(":")[1]) == victim
+        assert victim in {p.pid for p in rig.procs.workers}
+        os.kill(victim, signal.SIGKILL)
+
+        rig.settle("the surviving worker to redo the settlement")
+        rig.settle("a second quiet round")
+        assert [p.pid for p in rig.procs.alive()] != [], "no worker survived"
+        check(rig.world, scenario)
+        check_settled(rig.world, scenario)

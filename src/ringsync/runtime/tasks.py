@@ -145,16 +145,29 @@ def no_accounts_due(now: datetime) -> list[int]:
     return []
 
 
-def poll_schedule_task(due_accounts: DueAccounts) -> TaskFunc:
-    """Build the poll task: submit ``sync_inbound`` for every account whose poll is due."""
+def poll_schedule_task(
+    due_accounts: DueAccounts, outbox_due: DueAccounts | None = None
+) -> TaskFunc:
+    """Build the poll task: inbound for accounts due a poll, outbound for waiting outboxes.
+
+    ``outbox_due`` names the accounts with pending outbox rows nobody has claimed. This sweep
+    is what makes a queue message only a hint: a wake lost with the broker (Redis down or
+    restarted empty), dropped as busy, or never sent because the web process could not reach
+    the broker is made up for on the next tick.
+    """
 
     def poll_schedule(ctx: TaskContext, /, **kwargs: Any) -> object:
         del kwargs
         submitted: list[str] = []
-        for account_id in due_accounts(ctx.clock.now()):
+        now = ctx.clock.now()
+        for account_id in due_accounts(now):
+            if ctx.should_stop():
+                return submitted
+            submitted.append(ctx.submit(SYNC_INBOUND, account_id=account_id))
+        for account_id in outbox_due(now) if outbox_due is not None else []:
             if ctx.should_stop():
                 break
-            submitted.append(ctx.submit(SYNC_INBOUND, account_id=account_id))
+            submitted.append(ctx.submit(SYNC_OUTBOUND, account_id=account_id))
         return submitted
 
     return poll_schedule
@@ -164,10 +177,13 @@ def create_registry(
     handlers: Mapping[str, TaskFunc] | None = None,
     *,
     due_accounts: DueAccounts | None = None,
+    outbox_due: DueAccounts | None = None,
 ) -> TaskRegistry:
     """Build a registry with ``poll_schedule`` and the given handlers (the engine's tasks)."""
     registry = TaskRegistry()
-    registry.register(POLL_SCHEDULE, poll_schedule_task(due_accounts or no_accounts_due))
+    registry.register(
+        POLL_SCHEDULE, poll_schedule_task(due_accounts or no_accounts_due, outbox_due)
+    )
     for name, func in (handlers or {}).items():
         registry.register(name, func)
     return registry

@@ -80,6 +80,30 @@ def poll_due(database: Database, backoff: AccountBackoff | None = None) -> DueAc
     return due_accounts
 
 
+OUTBOUND_BACKOFF_CAP = timedelta(minutes=5)
+
+
+def outbox_due(database: Database, backoff: AccountBackoff | None = None) -> DueAccounts:
+    """Return the sweep: connected accounts with pending outbox rows whose claim is free.
+
+    A row is free when nobody claimed it or its claim (or retry delay) has run out, so a
+    change whose wake-up message was lost is sent on the next poll tick; rows a live run holds
+    or that wait out a retry delay are left alone. An account whose outbound sync cannot
+    start backs off first.
+    """
+
+    def due_accounts(now: datetime) -> list[int]:
+        with database.read() as session:
+            accounts = sync_schedule.accounts_with_free_outbox(session, now)
+        if backoff is None:
+            return accounts
+        return [
+            a for a in accounts if not backoff.waiting(a, SYNC_OUTBOUND, now, OUTBOUND_BACKOFF_CAP)
+        ]
+
+    return due_accounts
+
+
 def _account_id(kwargs: dict[str, Any]) -> int:
     value = kwargs.get("account_id")
     if isinstance(value, bool) or not isinstance(value, int):
@@ -212,7 +236,11 @@ def product_registry(
         **engine_tasks(engine, failures),
         **operation_tasks(build_env),
     }
-    return create_registry(handlers, due_accounts=poll_due(database, failures))
+    return create_registry(
+        handlers,
+        due_accounts=poll_due(database, failures),
+        outbox_due=outbox_due(database, failures),
+    )
 
 
 def build_product(
@@ -310,6 +338,9 @@ class _LazyEngine:
     def due(self, now: datetime) -> list[int]:
         return poll_due(self.parts()[0], self.backoff)(now)
 
+    def outbox_due(self, now: datetime) -> list[int]:
+        return outbox_due(self.parts()[0], self.backoff)(now)
+
 
 def worker_registry(
     settings: Settings, *, engine_options: EngineOptions | None = None
@@ -329,7 +360,7 @@ def worker_registry(
         **engine_tasks(lazy.engine, lazy.backoff),
         **operation_tasks(build_env),
     }
-    return create_registry(handlers, due_accounts=lazy.due)
+    return create_registry(handlers, due_accounts=lazy.due, outbox_due=lazy.outbox_due)
 
 
 def create_worker_registry() -> TaskRegistry:
@@ -346,6 +377,7 @@ __all__ = [
     "create_worker_registry",
     "engine_tasks",
     "leased",
+    "outbox_due",
     "poll_due",
     "product_registry",
     "worker_registry",

@@ -134,3 +134,25 @@ def test_an_account_that_starts_again_is_polled_normally_and_says_so(
     assert not backoff.waiting(account_id, SYNC_INBOUND, clock.now(), POLL_INTERVAL)
     assert account_id not in poll_due(database, backoff)(clock.now())  # it has just run
     assert account_id in poll_due(database, backoff)(clock.now() + POLL_INTERVAL)
+
+
+def test_the_sweep_names_connected_accounts_whose_outbox_rows_nobody_holds(
+    database: Database, account_id: int, clock: FrozenClock, connection: Connection
+) -> None:
+    # A change whose wake-up message was lost (broker down or restarted empty) is found by the
+    # beat's sweep; rows a live run has claimed are left to that run until the claim lapses.
+    from ringsync.domain.contacts import create_contact
+    from ringsync.runtime.wiring import outbox_due
+    from ringsync.store.repositories import outbox
+
+    due = outbox_due(database)
+    assert due(clock.now()) == []  # nothing pending
+    with database.write() as session:
+        change = create_contact(session, account_id, {"phone": "+14155550188"}, clock=clock)
+    assert change.outbox_id is not None  # the new contact waits in the outbox
+    assert due(clock.now()) == [account_id]
+    with database.write() as session:
+        claimed = outbox.claim(session, account_id, "worker-1", clock.now())
+    assert claimed  # a live run holds every pending row now
+    assert due(clock.now()) == []
+    assert due(clock.now() + timedelta(minutes=6)) == [account_id]  # its claim lapsed

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ringsync.store.connections import salesforce_connections
+from ringsync.store.repositories import outbox as outbox_repo
 from ringsync.store.sync_tables import sync_links, sync_runs
+from ringsync.store.tables import OutboxEntry, table_of
 
 INBOUND = "inbound"
 
@@ -21,6 +23,27 @@ def connected_accounts(session: Session) -> list[int]:
     """Return the ids of accounts that have a stored Salesforce connection, ascending."""
     c = salesforce_connections.c
     return [int(a) for a in session.scalars(select(c.account_id).order_by(c.account_id))]
+
+
+def accounts_with_free_outbox(session: Session, now: datetime) -> list[int]:
+    """Return the connected accounts with pending outbox rows that no live claim holds.
+
+    A row is free when nobody claimed it or its claim (or retry delay) has run out at ``now``.
+    """
+    outbox = table_of(OutboxEntry)
+    connections = salesforce_connections
+    free = or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now)
+    waiting = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.account_id == connections.c.account_id,
+            outbox.c.status == outbox_repo.PENDING,
+            free,
+        )
+        .exists()
+    )
+    stmt = select(connections.c.account_id).where(waiting).order_by(connections.c.account_id)
+    return [int(a) for a in session.scalars(stmt)]
 
 
 def last_inbound_starts(session: Session) -> dict[int, datetime]:

@@ -12,12 +12,16 @@ before anything is written, so sending it again later records it once.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Coroutine
 from datetime import UTC
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,11 +32,57 @@ from ringsync.domain.tracking import ActivityDirection, ActivityEvent, ActivityK
 from ringsync.errors import NotFoundError, Problem, ValidationError
 from ringsync.store.tables import Activity
 from ringsync.web.deps import ApiAccount, ContextDep
-from ringsync.web.errors import ConflictError
+from ringsync.web.errors import ConflictError, error_response
 from ringsync.web.ratelimit import RateLimitsDep
 
-router = APIRouter(tags=["events"])
+log = logging.getLogger(__name__)
 REPLAYED_HEADER = "Idempotent-Replayed"
+RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = (
+    "the database is unavailable, so the event was not recorded (or, if the connection broke "
+    "while committing, may have been); retry with the same Idempotency-Key, it is counted once"
+)
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """Tell whether ``exc`` means the store cannot be reached (worth retrying), not a bug."""
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+class _RetryWhenStoreDown(APIRoute):
+    """Answer 503 with Retry-After when the store cannot be reached.
+
+    This covers the route's dependencies (the API token is looked up in the database) as well
+    as the handler. The event either committed or it did not; a client retrying with the same
+    key gets the stored answer in the first case and records the event in the second, so an
+    outage never turns into a lost or double-counted event. Anything else still reaches the
+    error boundary.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler FastAPI builds (dependencies included)."""
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                if not _database_unavailable(exc):
+                    raise
+                log.warning("event refused: database unavailable (%s)", type(exc).__name__)
+                return error_response(
+                    503,
+                    "database_unavailable",
+                    DATABASE_UNAVAILABLE,
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+
+        return guarded
+
+
+router = APIRouter(tags=["events"], route_class=_RetryWhenStoreDown)
 
 
 class EventType(StrEnum):
