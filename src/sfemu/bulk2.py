@@ -40,6 +40,9 @@ from sfemu.query import eval_context, run_query
 from sfemu.soql import compile_query
 from sfemu.state import EmulatorState, emulator_state
 
+JOB_FAILED_MESSAGE = "InternalServerError : the job failed while processing (sfemu fault)"
+"""The errorMessage of a job failed by a ``bulk_job_failure`` fault."""
+
 # --- query jobs ----------------------------------------------------------------------------
 
 
@@ -65,6 +68,11 @@ async def create_query_job(request: Request) -> Response:
 def _advance_query(state: EmulatorState, job: Job) -> None:
     """Run a query job the first time it is polled (UploadComplete -> JobComplete)."""
     if job.state != "UploadComplete":
+        return
+    if state.faults.job_failure_for("jobs/query"):
+        job.state = "Failed"
+        job.error_message = JOB_FAILED_MESSAGE
+        job.modstamp = state.org.now()
         return
     try:
         job.compiled, job.rows = run_query(
@@ -186,9 +194,15 @@ def _complete_ingest(state: EmulatorState, job: Job) -> None:
         user_id=job.created_by,
         delimiter=job.column_delimiter,
     )
+    fail = state.faults.job_failure_for("jobs/ingest")
     try:
-        job.outcome = apply_upload(state.org, state.stats, spec, job.uploads)
+        job.outcome = apply_upload(
+            state.org, state.stats, spec, job.uploads, faults=state.faults, fail_halfway=fail
+        )
         job.state = "JobComplete"
+        if fail:
+            job.state = "Failed"
+            job.error_message = JOB_FAILED_MESSAGE
     except InvalidBatchError as exc:
         job.outcome = IngestOutcome()
         job.state = "Failed"

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sfemu.bulk2_refs import ParentRef, parent_column, resolve_parent
+from sfemu.collections import lock_error
 from sfemu.errors import SalesforceError
+from sfemu.faults import FaultPlan
 from sfemu.org import Org
 from sfemu.schema import FieldDef, ObjectDef
 from sfemu.stats import Stats
@@ -129,8 +131,21 @@ def _columns(org: Org, obj: ObjectDef, header: list[str]) -> list[FieldDef | Par
     return columns
 
 
-def apply_upload(org: Org, stats: Stats, spec: IngestSpec, uploads: list[bytes]) -> IngestOutcome:
-    """Apply every uploaded row; collect successful and failed rows with their results."""
+def apply_upload(
+    org: Org,
+    stats: Stats,
+    spec: IngestSpec,
+    uploads: list[bytes],
+    *,
+    faults: FaultPlan | None = None,
+    fail_halfway: bool = False,
+) -> IngestOutcome:
+    """Apply every uploaded row; collect successful and failed rows with their results.
+
+    ``faults`` may refuse rows with UNABLE_TO_LOCK_ROW (``unable_to_lock_row`` rules, as in
+    Collections). With ``fail_halfway`` only the first half of the rows is processed and the
+    rest is left unprocessed (the caller then ends the job Failed).
+    """
     obj = org.sobject(spec.sobject)
     rows = read_rows(uploads, spec.delimiter)
     header = next(rows, None)
@@ -143,7 +158,15 @@ def apply_upload(org: Org, stats: Stats, spec: IngestSpec, uploads: list[bytes])
         raise InvalidBatchError(
             f"InvalidBatchError : External ID field not found : {spec.external_id_field}"
         )
-    for row in rows:
+    limit: int | None = None
+    if fail_halfway:
+        data = list(rows)
+        limit = len(data) // 2
+        rows = iter(data)
+    for index, row in enumerate(rows):
+        if limit is not None and index >= limit:
+            outcome.unprocessed.append(row)
+            continue
         values: dict[str, Any] = {}
         parents: list[tuple[ParentRef, str]] = []
         for column, raw in zip(columns, row, strict=False):
@@ -155,6 +178,8 @@ def apply_upload(org: Org, stats: Stats, spec: IngestSpec, uploads: list[bytes])
                 values[column.name] = _convert(column, raw)
         record_id = _row_id(values)
         try:
+            if faults is not None and record_id and faults.lock_error_for(record_id):
+                raise lock_error()
             for parent, raw in parents:
                 resolved = None if raw == NULL_MARKER else resolve_parent(org, parent, raw)
                 values[parent.field.name] = resolved

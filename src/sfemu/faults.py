@@ -4,7 +4,11 @@ A rule names a *kind*, which calls it matches (a glob over the endpoint template
 ``sobjects/{sobject}/{id}`` or over the request path, plus an HTTP method) and how often it
 fires: the next ``count`` matching calls, with a ``probability`` drawn from a seeded RNG, or
 (with neither) every matching call. ``unable_to_lock_row`` rules are not applied per call but
-per record, by the collections code through :meth:`FaultPlan.lock_error_for`.
+per record, by the collections and Bulk ingest code through :meth:`FaultPlan.lock_error_for`.
+The token kinds (``token_500``, ``token_invalid_grant``) apply only to the OAuth token endpoint
+(:meth:`FaultPlan.token_fault`, optionally per ``grant_type``), and ``bulk_job_failure`` only to
+Bulk API 2.0 jobs as they are processed (:meth:`FaultPlan.job_failure_for`); data-call rules
+never touch either.
 """
 
 from __future__ import annotations
@@ -22,8 +26,13 @@ FAULT_KINDS = (
     "latency",
     "drop_after_write",
     "unable_to_lock_row",
+    "token_500",
+    "token_invalid_grant",
+    "bulk_job_failure",
 )
-CALL_KINDS = frozenset(FAULT_KINDS) - {"unable_to_lock_row"}
+TOKEN_KINDS = frozenset({"token_500", "token_invalid_grant"})
+JOB_KINDS = frozenset({"bulk_job_failure"})
+CALL_KINDS = frozenset(FAULT_KINDS) - {"unable_to_lock_row"} - TOKEN_KINDS - JOB_KINDS
 
 
 class FaultSpecError(ValueError):
@@ -42,6 +51,7 @@ class FaultRule:
     probability: float | None = None
     latency_ms: int = 0
     record_ids: frozenset[str] = field(default_factory=frozenset)
+    grant_type: str = "*"
     fired: int = 0
 
     def matches_call(self, method: str, targets: tuple[str, ...]) -> bool:
@@ -61,6 +71,7 @@ class FaultRule:
             "probability": self.probability,
             "latency_ms": self.latency_ms,
             "record_ids": sorted(self.record_ids),
+            "grant_type": self.grant_type,
             "fired": self.fired,
         }
 
@@ -132,6 +143,35 @@ class FaultPlan:
                 return True
         return False
 
+    def token_fault(self, grant_type: str) -> FaultRule | None:
+        """Return the token-endpoint rule that fires for a grant of ``grant_type``, if any."""
+        for rule in self.rules:
+            if rule.kind not in TOKEN_KINDS:
+                continue
+            if rule.grant_type not in ("*", grant_type):
+                continue
+            if self._fire(rule):
+                self._drop_spent(rule)
+                return rule
+        return None
+
+    def job_failure_for(self, kind: str) -> bool:
+        """Tell whether the Bulk job being processed (``jobs/ingest`` or ``jobs/query``) fails."""
+        for rule in self.rules:
+            if rule.kind not in JOB_KINDS:
+                continue
+            if rule.endpoint != "*" and not fnmatchcase(kind, rule.endpoint):
+                continue
+            if self._fire(rule):
+                self._drop_spent(rule)
+                return True
+        return False
+
+    def _drop_spent(self, rule: FaultRule) -> None:
+        if rule.count == 0:
+            self.rules = [r for r in self.rules if r is not rule]
+            self._refresh()
+
     def _fire(self, rule: FaultRule) -> bool:
         if rule.count is not None and rule.count <= 0:
             return False
@@ -158,6 +198,7 @@ def _rule_from_spec(rule_id: str, spec: dict[str, Any]) -> FaultRule:
         "probability",
         "latency_ms",
         "record_ids",
+        "grant_type",
     }
     if unknown:
         raise FaultSpecError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
@@ -177,6 +218,11 @@ def _rule_from_spec(rule_id: str, spec: dict[str, Any]) -> FaultRule:
         raise FaultSpecError("record_ids must be a list of record ids")
     if record_ids and kind != "unable_to_lock_row":
         raise FaultSpecError("record_ids applies only to unable_to_lock_row faults")
+    grant_type = spec.get("grant_type", "*")
+    if not isinstance(grant_type, str) or not grant_type:
+        raise FaultSpecError("grant_type must be a grant such as 'refresh_token', or '*'")
+    if grant_type != "*" and kind not in TOKEN_KINDS:
+        raise FaultSpecError("grant_type applies only to token_500 and token_invalid_grant")
     endpoint = spec.get("endpoint", "*")
     method = spec.get("method", "*")
     if not isinstance(endpoint, str) or not endpoint:
@@ -192,6 +238,7 @@ def _rule_from_spec(rule_id: str, spec: dict[str, Any]) -> FaultRule:
         probability=probability,
         latency_ms=latency_ms,
         record_ids=frozenset(record_ids),
+        grant_type=grant_type,
     )
 
 

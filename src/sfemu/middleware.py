@@ -167,7 +167,12 @@ class EmulatorMiddleware:
         if state.faults.active:
             endpoint = self._endpoint_before(scope, remainder)
             targets = (endpoint, remainder, path) if endpoint else (remainder, path)
-            for rule in state.faults.triggered(method, targets):
+            fired = state.faults.triggered(method, targets)
+            if any(rule.kind == "latency" for rule in fired):
+                # The request has fully arrived before the wait, as at a real server: a client
+                # that times out meanwhile does not stop the call from being applied.
+                receive = await _buffer_body(receive)
+            for rule in fired:
                 outcome = await self._apply(rule, token or "", scope)
                 if isinstance(outcome, SalesforceError):
                     header = _limit_header(stats.daily_used, org.daily_api_limit)
@@ -245,6 +250,31 @@ class EmulatorMiddleware:
             if match is not Match.NONE:
                 return endpoint_name(str(getattr(route, "path", "")))
         return None
+
+
+async def _buffer_body(receive: Receive) -> Receive:
+    """Read the whole request body now; return a receive that replays it, then goes live."""
+    chunks: list[bytes] = []
+    pending: list[Message] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            pending.append(message)
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    replay: list[Message] = [
+        {"type": "http.request", "body": b"".join(chunks), "more_body": False},
+        *pending,
+    ]
+
+    async def replayed() -> Message:
+        if replay:
+            return replay.pop(0)
+        return await receive()
+
+    return replayed
 
 
 def endpoint_name(route_path: str) -> str:

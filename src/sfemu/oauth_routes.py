@@ -17,7 +17,7 @@ from sfemu.http import json_response
 from sfemu.oauth import ConnectedApp, Session
 from sfemu.oauth_format import token_format, token_response
 from sfemu.oauth_grants import GrantError, run_grant
-from sfemu.state import base_url, emulator_state
+from sfemu.state import EmulatorState, base_url, emulator_state
 
 
 def oauth_error(error: str, description: str, status: int = 400) -> Response:
@@ -60,11 +60,30 @@ async def token_endpoint(request: Request) -> Response:
     fmt = token_format(params, request.headers.get("accept"))
     try:
         state = emulator_state(request)
+        _token_fault(state, params)
         body = run_grant(state, params, base_url(request), basic=basic is not None)
     except GrantError as exc:
         error = {"error": exc.error, "error_description": exc.description}
         return token_response(error, fmt, exc.status)
     return token_response(body, fmt)
+
+
+def _token_fault(state: EmulatorState, params: Mapping[str, str]) -> None:
+    """Fail the grant when a token fault rule fires (see sfemu.faults).
+
+    ``token_500`` is the outage answer Salesforce gives (``unknown_error``, retry later);
+    ``token_invalid_grant`` refuses the grant and, like a revoked or expired refresh token,
+    kills the refresh token presented so it keeps failing once the rule is gone.
+    """
+    rule = state.faults.token_fault(params.get("grant_type", ""))
+    if rule is None:
+        return
+    if rule.kind == "token_500":
+        raise GrantError("unknown_error", "retry your request", status=500)
+    presented = params.get("refresh_token")
+    if presented:
+        state.tokens.drop_refresh(presented)
+    raise GrantError("invalid_grant", "expired access/refresh token")
 
 
 def _error_page(status: int, error: str, description: str) -> Response:
