@@ -82,10 +82,13 @@ class BulkApi:
                 params=params,
                 headers={"Accept": "text/csv"},
             )
-            reader = csv.DictReader(io.StringIO(response.content.decode("utf-8")))
-            for row in reader:
-                yield {k: (v if v != "" else None) for k, v in row.items()}
             locator = response.headers.get("Sforce-Locator")
+            # Decode while reading: a page of 50,000 rows is tens of MB as bytes, and a str
+            # copy plus a StringIO buffer of it would more than double that.
+            text = io.TextIOWrapper(io.BytesIO(response.content), encoding="utf-8", newline="")
+            del response
+            for row in csv.DictReader(text):
+                yield {k: (v if v != "" else None) for k, v in row.items()}
             if not locator or locator == "null":
                 return
 

@@ -41,6 +41,19 @@ def test_bulk_query_streams_pages_until_the_null_locator(
     assert rest[-1]["Phone"] == "+14155550449"
 
 
+def test_bulk_query_rows_keep_quotes_line_breaks_and_non_ascii_text(
+    sf_client: SalesforceClient,
+) -> None:
+    # Result pages are decoded as they are read (not copied whole into a str): a multi-byte
+    # character or a quoted line break must come out exactly as stored.
+    street = 'Zürich "Haus" 7\r\nFloor 2, Suite 😀'
+    sf_client.collections_create(
+        "Lead", [{"LastName": "Ünal", "Company": "Acme", "Street": street, "Phone": "+14155550999"}]
+    )
+    rows = list(sf_client.bulk_query_iter("SELECT LastName, Street FROM Lead", page_size=200))
+    assert rows == [{"LastName": "Ünal", "Street": street}]
+
+
 def test_bulk_query_of_a_bad_soql_fails_clearly(sf_client: SalesforceClient) -> None:
     with pytest.raises(MappingError, match="No such column 'Nope'") as info:
         list(sf_client.bulk_query_iter("SELECT Nope FROM Lead WHERE Phone = '+14155550100'"))
