@@ -143,6 +143,26 @@ class LeaseRepository:
             ).one_or_none()
         return None if row is None else _lease(row)
 
+    def renew_token(self, key: str, token: int, ttl: timedelta | float) -> Lease | None:
+        """Extend the acquisition of ``key`` under ``token`` from now, whoever its holder.
+
+        For code that knows only the fencing token it works under (the sync engine under a
+        runner). Return None when the lease was released or a newer acquisition took it.
+        """
+        expires_at = self._clock.now() + _ttl(ttl)
+        with self._database.write() as session:
+            row = session.execute(
+                update(leases)
+                .where(
+                    leases.c.key == key,
+                    leases.c.token == token,
+                    leases.c.holder.is_not(None),
+                )
+                .values(expires_at=expires_at)
+                .returning(*_COLUMNS)
+            ).one_or_none()
+        return None if row is None else _lease(row)
+
     def release(self, lease: Lease) -> bool:
         """Give ``lease`` back so the next acquire needs no wait; False if it was taken over."""
         now = self._clock.now()

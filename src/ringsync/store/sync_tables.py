@@ -7,6 +7,10 @@
 * ``sync_runs`` and ``sync_log`` let the admin see what every run did to every record;
 * ``sync_failed_records`` keeps each record Salesforce refused, listable and retryable;
 * ``sync_pending_creates`` reserves a phone number while its Salesforce create is in flight;
+* ``sync_in_flight`` keeps, per contact, the values of writes whose outcome is unknown (the
+  response was lost), so the next read can tell our own write coming back from a Salesforce edit;
+* ``sync_read_marks`` says when (by our clock) each object's last inbound read started, so a
+  read can bound the stamps of edits made since even when Salesforce's clock was set back;
 * ``user_mappings`` pairs our users with Salesforce users (owners).
 """
 
@@ -147,6 +151,28 @@ sync_pending_creates = Table(
     UniqueConstraint("account_id", "e164"),
 )
 
+sync_in_flight = Table(
+    "sync_in_flight",
+    _META,
+    _account(primary_key=True),
+    Column(
+        "contact_id",
+        Integer,
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sent", json_type(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+sync_read_marks = Table(
+    "sync_read_marks",
+    _META,
+    _account(primary_key=True),
+    Column("sobject", String(16), primary_key=True),
+    Column("read_at", UTCDateTime(), nullable=False),
+)
+
 user_mappings = Table(
     "user_mappings",
     _META,
@@ -165,6 +191,8 @@ SYNC_TABLES: tuple[Table, ...] = (
     sync_log,
     sync_failed_records,
     sync_pending_creates,
+    sync_in_flight,
+    sync_read_marks,
     user_mappings,
 )
 
@@ -172,9 +200,11 @@ __all__ = [
     "SYNC_TABLES",
     "sync_cursors",
     "sync_failed_records",
+    "sync_in_flight",
     "sync_links",
     "sync_log",
     "sync_pending_creates",
+    "sync_read_marks",
     "sync_runs",
     "user_mappings",
 ]

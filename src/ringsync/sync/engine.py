@@ -6,8 +6,10 @@ pass is a *run* with a status and totals; every record touched writes a sync log
 ``retry_failed`` puts failed records back in the outbox. ``wake(account_id)`` is the hook the
 runner provides (debounce is the runner's job); activity recording calls it after commit.
 Under a runner, ``engine.under(RunLease(token, ttl))`` binds the account lease: outbox claims
-last as long as the lease, and a run that starts under a newer token closes the runs a dead
-worker left ``running`` as ``abandoned``.
+last as long as the lease, an outbound run renews the lease between its send batches once half
+of it has run out (and stops, failed as ``lease_lost``, when a newer holder took it), and a run
+that starts under a newer token closes the runs a dead worker left ``running`` as
+``abandoned``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ringsync.clock import Clock, SystemClock
 from ringsync.domain.sync_settings import active_settings
 from ringsync.errors import RingsyncError
 from ringsync.mapping.catalog import SyncObject
+from ringsync.runtime.leases import LeaseLostError, LeaseRepository, account_lease_key
 from ringsync.salesforce.client import SalesforceClient
 from ringsync.store.db import Database
 from ringsync.store.repositories import outbox as outbox_repo
@@ -37,7 +40,14 @@ from ringsync.sync.config import SyncSettings
 from ringsync.sync.fingerprint import default_normalizer, e164_normalizer
 from ringsync.sync.inbound import InboundOptions, reread, run_object
 from ringsync.sync.inbound_apply import INBOUND, BatchContext
-from ringsync.sync.outbound import OUTBOUND, ObjectTools, OutboundOptions, run_outbound
+from ringsync.sync.outbound import (
+    OUTBOUND,
+    KeepLease,
+    ObjectTools,
+    OutboundOptions,
+    no_lease,
+    run_outbound,
+)
 from ringsync.sync.plan import PlanSettings
 from ringsync.sync.records import read_schema
 
@@ -266,9 +276,39 @@ class SyncEngine:
                 schema = read_schema(sobject, describe, settings.mappings_for(sobject))
                 return ObjectTools(describe, schema)
 
-            run_outbound(client, self.db, ctx, tools, owners, self._outbound_options())
+            keep = self._lease_keeper(account_id)
+            run_outbound(client, self.db, ctx, tools, owners, self._outbound_options(), keep)
 
         return self._run(account_id, OUTBOUND, None, body)
+
+    def _lease_keeper(self, account_id: int) -> KeepLease:
+        """Return the between-batches check of a run under a lease: renew when half has run out.
+
+        The runner took or renewed the lease just before the run, so the run's start is the
+        last renewal it knows of. A lease taken over (or released) raises LeaseLostError.
+        """
+        lease = self._lease
+        if lease is None:
+            return no_lease
+        repository = LeaseRepository(self.db, self.clock)
+        key = account_lease_key(account_id)
+        renewed_at = self.clock.now()
+
+        def keep() -> None:
+            nonlocal renewed_at
+            now = self.clock.now()
+            if now - renewed_at < lease.ttl / 2:
+                return
+            if repository.renew_token(key, lease.token, lease.ttl) is None:
+                raise LeaseLostError(
+                    "the account lease was taken over during the outbound run; "
+                    "the rows not sent yet wait for the new holder",
+                    lease=key,
+                    token=lease.token,
+                )
+            renewed_at = now
+
+        return keep
 
     def _outbound_options(self) -> OutboundOptions:
         """Return the outbound options; under a lease, claims last exactly as long as it."""

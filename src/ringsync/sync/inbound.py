@@ -7,15 +7,24 @@ same second as the cursor, is never missed; the cursor remembers a key of every 
 that window, so a re-read record whose values did not change is dropped silently and a changed
 one is applied.
 
+Salesforce's clock: before reading, a getUpdated call learns the minute Salesforce's clock has
+reached (its ``latestDateCovered``). An edit made since the last read is stamped no earlier than
+that minute minus the time elapsed since the last read started (by our clock), even when
+Salesforce's clock was set back meanwhile; the read starts there when that is below the cursor.
+So edits stamped below the cursor after a set-back are still read, and what was read before is
+dropped again by its key (the keys are kept down to a minute below Salesforce's time).
+
 Writing: each batch is applied in one transaction together with the cursor that covers it, so a
 crash never advances the cursor past unapplied records. Deletions come from getDeleted over the
-window since the last one and unlink their contacts (the contacts stay).
+window since the last one and unlink their contacts (the contacts stay). Before a batch is
+applied, a linked record reading back a value of one of our updates whose outcome is unknown
+(see ``sync_in_flight``) takes that value as its base: it is our echo, not a Salesforce edit.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,17 +32,31 @@ from sqlalchemy.orm import Session
 
 from ringsync.errors import FatalSyncError
 from ringsync.salesforce.client import SalesforceClient
-from ringsync.salesforce.soql import Cond
+from ringsync.salesforce.describe import allow_list
+from ringsync.salesforce.soql import Cond, select
 from ringsync.store.db import Database
-from ringsync.store.repositories import sync_links, sync_log, sync_state
+from ringsync.store.repositories import (
+    sync_in_flight,
+    sync_links,
+    sync_log,
+    sync_read_marks,
+    sync_state,
+)
+from ringsync.store.repositories.sync_links import LinkRow
 from ringsync.store.repositories.sync_state import Cursor
 from ringsync.sync.inbound_apply import BatchContext, apply_batch
+from ringsync.sync.merge import in_flight_echoes
 from ringsync.sync.records import ReadRecord, ReadSchema, to_record
 
 logger = logging.getLogger(__name__)
 
 MIN_DELETED_WINDOW = timedelta(minutes=2)
 MAX_DELETED_LOOKBACK = timedelta(days=14)  # the recycle bin keeps 15 days; older starts fail
+CLOCK_PROBE_BACK = timedelta(minutes=2)  # getUpdated needs a window over a minute long
+CLOCK_PROBE_RETRIES = (timedelta(0), timedelta(hours=1), timedelta(days=1))
+MAX_CLOCK_PROBE_LOOKBACK = timedelta(days=7)  # getUpdated refuses starts over 30 days back
+CLOCK_GRAIN = timedelta(minutes=1)  # latestDateCovered is Salesforce's time cut to the minute
+RECONCILE_CHUNK = 500  # record ids per reconciliation query (well under SOQL's length limit)
 
 
 @dataclass(frozen=True)
@@ -53,7 +76,8 @@ class _Window:
     overlap: timedelta
     modstamp: datetime | None
     keys: dict[str, tuple[datetime, str]] = field(default_factory=dict)
-    floor: datetime | None = None  # the minute Salesforce's clock had reached at the run's start
+    floor: datetime | None = None  # keys are kept down to this too: the next read may start there
+
     prune_at: int = 20_000
 
     def add(self, read: ReadRecord) -> None:
@@ -93,13 +117,18 @@ def _raw_rows(
     cursor: Cursor,
     until: datetime,
     options: InboundOptions,
+    floor: datetime | None = None,
 ) -> tuple[Iterator[dict[str, object]], bool]:
     """Return the raw records of the read window and whether they come in SystemModstamp order.
 
+    The window starts ``overlap`` before the cursor, or before ``floor`` (the earliest stamp an
+    edit made since the last read can carry, by Salesforce's clock) when that is lower.
     A first read of at least ``bulk_threshold`` records goes through a Bulk API 2.0 query,
     without ORDER BY (it would turn off PK chunking), so its rows come in no useful order.
     """
-    since = None if cursor.modstamp is None else cursor.modstamp - options.overlap
+    since = None
+    if cursor.modstamp is not None:
+        since = read_start(cursor.modstamp, floor) - options.overlap
     threshold = options.bulk_threshold
     initial = since is None and threshold is not None
     if initial and client.count(schema.count_changed(since, until)) >= (threshold or 0):
@@ -107,6 +136,52 @@ def _raw_rows(
         return (dict(row) for row in rows), False
     records = client.iter_query(schema.changed_between(since, until))
     return (dict(record) for record in records), True
+
+
+def read_start(modstamp: datetime, floor: datetime | None) -> datetime:
+    """Return where a read resumes: the cursor, or the floor when that is lower."""
+    return modstamp if floor is None else min(modstamp, floor)
+
+
+def _since_last_read(db: Database, ctx: BatchContext, sobject: str, until: datetime) -> timedelta:
+    """Return the time elapsed, by our clock, since the last complete read of ``sobject`` began.
+
+    Salesforce stamps every edit with its own clock, which ran that long since: an edit made
+    since then is stamped no earlier than Salesforce's time now minus this (a set-back in
+    between only lowers the stamps). Zero before the first marked read (a store upgraded from
+    before the marks): that read starts from the cursor or Salesforce's time, whichever is lower.
+    """
+    with db.read() as session:
+        last = sync_read_marks.last_read_at(session, ctx.account_id, sobject)
+    if last is None or last > until:
+        return timedelta(0)
+    return min(until - last, MAX_CLOCK_PROBE_LOOKBACK)
+
+
+def _salesforce_floor(
+    client: SalesforceClient, schema: ReadSchema, cursor: Cursor, until: datetime
+) -> datetime | None:
+    """Return the minute Salesforce's clock has reached (getUpdated's ``latestDateCovered``).
+
+    The getUpdated window ends at our ``until`` and starts a little before the cursor, so its
+    ids are the records the read fetches anyway. A start in Salesforce's future (its clock is
+    behind the cursor) is refused with INVALID_REPLICATION_DATE: the start moves back and the
+    call is repeated. None before the first read (nothing to clamp) or when no start works.
+    """
+    if cursor.modstamp is None:
+        return None
+    sobject = schema.sobject.value
+    start = max(min(cursor.modstamp, until) - CLOCK_PROBE_BACK, until - MAX_CLOCK_PROBE_LOOKBACK)
+    for back in CLOCK_PROBE_RETRIES:
+        try:
+            covered = client.get_updated(sobject, start - back, until).latest_date_covered
+        except FatalSyncError as exc:
+            if exc.context.get("error_code") != "INVALID_REPLICATION_DATE":
+                raise
+            continue
+        return min(covered, until)
+    logger.warning("could not learn Salesforce's time for %s; reading from the cursor", sobject)
+    return None
 
 
 def _chunks(reads: Iterable[ReadRecord], size: int) -> Iterator[list[ReadRecord]]:
@@ -144,6 +219,9 @@ def _deleted_ids(
             return [], start
     # Links made before any inbound run (by outbound creates) look back as far as allowed.
     resumed = start is not None
+    # getDeleted cannot reach further back than Salesforce's window: after a longer gap (or
+    # with no window yet) the deletions before it are found by reading every link's record.
+    reconcile = start is None or start < oldest
     start = oldest if start is None else max(start, oldest)
     try:
         found = client.get_deleted(schema.sobject.value, start, until)
@@ -160,7 +238,34 @@ def _deleted_ids(
     ids = [d.id for d in found.records]
     with db.read() as session:
         linked = sync_links.by_records(session, ctx.account_id, ids)
-    return [i for i in ids if i in linked], found.latest_date_covered
+    deleted = [i for i in ids if i in linked]
+    if reconcile:
+        missing = _missing_records(client, db, ctx, schema)
+        ctx.totals["deletions_reconciled"] += 1
+        seen = set(deleted)
+        deleted.extend(i for i in missing if i not in seen)
+    return deleted, found.latest_date_covered
+
+
+def _missing_records(
+    client: SalesforceClient, db: Database, ctx: BatchContext, schema: ReadSchema
+) -> list[str]:
+    """Return the linked records of this object that Salesforce no longer has (a full check).
+
+    Ran when the last deletion window is older than getDeleted reaches: a record deleted in
+    the gap (and maybe already purged from the recycle bin) is simply absent from a query.
+    """
+    sobject = schema.sobject.value
+    with db.read() as session:
+        links = sync_links.list_links(session, ctx.account_id, sobject=sobject)
+    linked = [link.record_id for link in links]
+    allowed = allow_list(schema.describe)
+    live: set[str] = set()
+    for first in range(0, len(linked), RECONCILE_CHUNK):
+        chunk = linked[first : first + RECONCILE_CHUNK]
+        soql = select(["Id"], sobject, allowed=allowed, where=Cond("Id", "IN", chunk))
+        live.update(str(row["Id"])[:15] for row in client.iter_query(soql))
+    return [record_id for record_id in linked if record_id[:15] not in live]
 
 
 def run_object(
@@ -194,10 +299,15 @@ def run_object(
                 _flush_log(session, ctx)
             cursor = Cursor(sobject, cursor.modstamp, cursor.seen, deleted_until)
             sync_state.save_cursor(session, ctx.account_id, cursor, ctx.at)
-    window = _Window(options.overlap, cursor.modstamp)
+    covered = _salesforce_floor(client, schema, cursor, until)
+    floor = keep_from = None
+    if covered is not None:  # see the module docstring: reading from Salesforce's time
+        floor = covered - _since_last_read(db, ctx, sobject, until)
+        keep_from = covered - CLOCK_GRAIN  # where the next read may start, at the latest
+    window = _Window(options.overlap, cursor.modstamp, floor=keep_from)
     for rid, key in cursor.seen.items():
         window.keys[rid] = (cursor.modstamp or until, key)
-    raw, ordered = _raw_rows(client, schema, cursor, until, options)
+    raw, ordered = _raw_rows(client, schema, cursor, until, options, floor)
     reads = (to_record(row, schema, owners, ctx.normalizer) for row in raw)
     for batch in _chunks(reads, options.batch_size):
         fresh = [r for r in batch if cursor.seen.get(r.record.id) != r.seen_key]
@@ -205,6 +315,7 @@ def run_object(
             window.add(read)
         with db.write() as session:
             if fresh:
+                take_echoes(session, ctx, fresh)
                 apply_batch(session, ctx, fresh, schema=schema)
                 _flush_log(session, ctx)
             if ordered:  # unordered (Bulk) reads move the cursor only once complete
@@ -217,10 +328,11 @@ def run_object(
         if should_stop is not None and should_stop():
             ctx.totals["stopped"] += 1
             return
-    if not ordered:
-        with db.write() as session:
+    with db.write() as session:
+        if not ordered:
             final = window.cursor(sobject, cursor.deleted_until)
             sync_state.save_cursor(session, ctx.account_id, final, ctx.at)
+        sync_read_marks.mark_read(session, ctx.account_id, sobject, ctx.at)
 
 
 def reread(
@@ -239,8 +351,70 @@ def reread(
     ctx.totals["read"] += len(reads)
     with db.write() as session:
         if reads:
+            take_echoes(session, ctx, reads)
             apply_batch(session, ctx, reads, schema=schema)
             _flush_log(session, ctx)
+
+
+def take_echoes(session: Session, ctx: BatchContext, reads: Sequence[ReadRecord]) -> set[int]:
+    """Settle in-flight values against the records read, before the batch is merged.
+
+    A field reading back a value we sent with an unknown outcome is our own write: its base
+    becomes that value (so the merge sees an echo, not a Salesforce edit that could revert a
+    newer edit of ours). An unlinked record with the phone of one of our creates of unknown
+    outcome is that create's record: it is linked first. Every in-flight value of a field
+    read is then settled and dropped. Returns the contacts whose in-flight values changed.
+    """
+    pending = sync_in_flight.load(session, ctx.account_id)
+    if not pending:
+        return set()
+    links = sync_links.by_records(session, ctx.account_id, [r.record.id for r in reads])
+    links.update(_link_our_creates(session, ctx, reads, links, pending))
+    rebase: dict[int, dict[str, object]] = {}
+    left: dict[int, dict[str, list[object]]] = {}
+    for read in reads:
+        link = links.get(read.record.id)
+        if link is None or link.contact_id not in pending:
+            continue
+        sent = pending[link.contact_id]
+        values = read.record.values
+        echoes = in_flight_echoes(values, link.base, sent, ctx.normalizer)
+        if echoes:
+            rebase[link.contact_id] = echoes
+        left[link.contact_id] = {p: vs for p, vs in sent.items() if p not in values}
+    sync_links.update_bases(session, ctx.account_id, rebase, ctx.at)
+    sync_in_flight.save_many(session, ctx.account_id, left, ctx.at)
+    return set(left)
+
+
+def _link_our_creates(
+    session: Session,
+    ctx: BatchContext,
+    reads: Sequence[ReadRecord],
+    links: Mapping[str, LinkRow],
+    pending: Mapping[int, Mapping[str, Sequence[object]]],
+) -> dict[str, LinkRow]:
+    """Link unlinked records made by our creates whose response was lost (matched by phone)."""
+    linked = sync_links.by_contacts(session, ctx.account_id, list(pending))
+    waiting: dict[str, int] = {}
+    for contact_id, sent in pending.items():
+        if contact_id in linked:
+            continue
+        for phone in sent.get("phone", ()):
+            e164 = ctx.phone(phone.strip()) if isinstance(phone, str) and phone.strip() else None
+            if e164:
+                waiting.setdefault(e164, contact_id)
+    seeds: dict[str, LinkRow] = {}
+    for read in reads:
+        raw = read.record.values.get("phone")
+        e164 = ctx.phone(raw.strip()) if isinstance(raw, str) and raw.strip() else None
+        ours = waiting.pop(e164, None) if e164 else None
+        if ours is None or read.record.id in links:
+            continue
+        sobject = read.record.sobject.value
+        seeds[read.record.id] = LinkRow(ours, sobject, read.record.id, {})
+    sync_links.insert_many(session, ctx.account_id, list(seeds.values()), ctx.at)
+    return seeds
 
 
 def _flush_log(session: Session, ctx: BatchContext) -> None:
@@ -249,4 +423,4 @@ def _flush_log(session: Session, ctx: BatchContext) -> None:
     ctx.entries.clear()
 
 
-__all__ = ["InboundOptions", "reread", "run_object"]
+__all__ = ["InboundOptions", "read_start", "reread", "run_object", "take_echoes"]

@@ -18,6 +18,11 @@ that differs and may be written:
   that cleared a base of true while Salesforce still says true; that opt-in is propagated;
 * **counters** (``FieldRule.COUNTER``): the larger number wins, so totals only go up.
 
+A write whose response was lost may have been applied. The values it sent are kept *in flight*
+until the record is read again; :func:`in_flight_echoes` says which fields read back one of
+them: those are our own write coming back, so the base becomes that value (an echo) instead of
+the value counting as a Salesforce edit that could revert a newer edit of ours.
+
 The new base for a field is the shared value when both sides end equal. When a write is blocked
 (direction or setting) the new base is the blocked side's value, so the next merge sees the same
 one-sided change and decides the same way: merging twice changes nothing and logs no conflict
@@ -298,6 +303,42 @@ def _apply(
         result.new_base[name] = ours_after
 
 
+def in_flight_echoes(
+    theirs: Mapping[str, object],
+    base: Mapping[str, object],
+    in_flight: Mapping[str, Sequence[object]],
+    normalizer: ValueNormalizer,
+) -> dict[str, object]:
+    """Return the fields whose Salesforce value is a value we sent with an unknown outcome.
+
+    ``in_flight`` maps a property to every value sent for it whose response was lost. A field
+    that reads back one of them (and differs from the base) is our own write coming back: the
+    caller makes it the field's base before merging, so it is an echo, not a Salesforce edit.
+    """
+    echoes: dict[str, object] = {}
+    for name, sent in in_flight.items():
+        if name not in theirs:
+            continue
+        value = theirs[name]
+        if name in base and normalizer.equal(name, value, base[name]):
+            continue
+        if any(normalizer.equal(name, value, candidate) for candidate in sent):
+            echoes[name] = value
+    return echoes
+
+
+def add_in_flight(
+    in_flight: Mapping[str, Sequence[object]], sent: Mapping[str, object]
+) -> dict[str, list[object]]:
+    """Return ``in_flight`` with the values of one more write of unknown outcome added."""
+    merged = {name: list(values) for name, values in in_flight.items()}
+    for name, value in sent.items():
+        values = merged.setdefault(name, [])
+        if value not in values:
+            values.append(value)
+    return merged
+
+
 def _same(spec: MergeField, norm: ValueNormalizer, left: object, right: object) -> bool:
     """Compare two values the way the field's rule sees them."""
     if spec.rule is FieldRule.STICKY_TRUE:
@@ -313,7 +354,9 @@ __all__ = [
     "MergeResult",
     "OursSide",
     "TheirsSide",
+    "add_in_flight",
     "fields_from_mapping",
+    "in_flight_echoes",
     "merge",
     "rule_for",
 ]

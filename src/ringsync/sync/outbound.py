@@ -2,10 +2,24 @@
 
 Every claimed outbox row ends settled: done (sent, or nothing to send, with the reason logged),
 released for a retry (a transient error), or failed with a failed-records entry holding the
-Salesforce error (listable and retryable). Before creating, one ``Phone IN (...)`` query per
-batch looks for an existing record under every common spelling of each number; a found record
-is linked through the inbound path instead, and the pending-create registry keeps two quick
-events (or two workers) from creating two records for one number.
+Salesforce error (listable and retryable). The fields of a contact's open failed write are
+claimed again with its next change, so they are re-sent with it: the failed record closes only
+when a write carrying them is accepted (or none of them needs sending any more), and a refusal
+keeps it open with every field it names.
+
+Sending goes in batches of ``send_batch`` contacts per object, each settled in its own
+transaction. Between batches the run renews the account lease it works under (``keep_lease``);
+when the lease is lost the run stops before sending more, and the unsent rows stay claimed until
+their claim lapses, for the new holder.
+
+An update whose call failed as a whole (a lost response) may have been applied: its values are
+kept in flight (``sync_in_flight``) until the record is read again or a later write of the field
+succeeds, so the read takes them as our echo, not as a Salesforce edit.
+
+Before creating, one ``Phone IN (...)`` query per batch looks for an existing record under every
+common spelling of each number; a found record is linked through the inbound path instead, and
+the pending-create registry keeps two quick events (or two workers) from creating two records
+for one number.
 """
 
 from __future__ import annotations
@@ -23,8 +37,18 @@ from ringsync.salesforce.client import SalesforceClient
 from ringsync.salesforce.describe import SObjectDescribe
 from ringsync.store.db import Database
 from ringsync.store.repositories import outbox as outbox_repo
-from ringsync.store.repositories import sync_links, sync_log, sync_reads, sync_state
+from ringsync.store.repositories import (
+    sync_failed,
+    sync_in_flight,
+    sync_links,
+    sync_log,
+    sync_reads,
+    sync_state,
+)
+from ringsync.store.repositories.sync_failed import INBOUND_OPERATION
+from ringsync.store.repositories.sync_in_flight import InFlight
 from ringsync.store.repositories.sync_log import LogAction
+from ringsync.sync.inbound import take_echoes
 from ringsync.sync.inbound_apply import BatchContext, apply_batch
 from ringsync.sync.outbound_send import SendResult, send_creates, send_updates
 from ringsync.sync.outbound_settle import (
@@ -42,6 +66,14 @@ from ringsync.sync.states import link_state, load_states
 
 PHONE_FORMATS_PER_QUERY = 300
 CONVERSION_FAILED = "CONVERSION"
+NOTHING_TO_SEND = "nothing to send"
+
+KeepLease = Callable[[], None]
+"""Called between send batches: renew the account lease when due; raise LeaseLostError if lost."""
+
+
+def no_lease() -> None:
+    """Keep nothing (a run without a runner's lease)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +86,7 @@ class OutboundOptions:
     ingest_threshold: int = 2000
     retry_delay: timedelta = timedelta(minutes=1)
     max_attempts: int = 5
+    send_batch: int = 200
 
     @property
     def settle(self) -> SettleOptions:
@@ -106,9 +139,12 @@ class _Pass:
     states: Mapping[str, ContactState] = field(default_factory=dict)
     links: Mapping[str, LinkState] = field(default_factory=dict)
     user_mapping: Mapping[str, str] = field(default_factory=dict)
+    in_flight: dict[int, InFlight] = field(default_factory=dict)
+    refused: dict[str, set[str]] = field(default_factory=dict)
 
     def load(self) -> None:
-        """Load the claimed contacts' states, their links and the user mapping."""
+        """Load the claimed contacts' states, links, in-flight values, open failed writes and
+        the user mapping; the fields of an open failed write are claimed again (re-sent)."""
         ids = [int(c) for c in self.claimed.rows]
         account_id = self.ctx.account_id
         with self.db.read() as session:
@@ -117,6 +153,27 @@ class _Pass:
             stored = sync_links.by_contacts(session, account_id, ids)
             self.links = {str(c): link_state(link) for c, link in stored.items()}
             self.user_mapping = sync_state.salesforce_ids(session, account_id)
+            self.in_flight = sync_in_flight.load(session, account_id, ids)
+            failed = sync_failed.list_failed(session, account_id)
+        for record in failed:
+            key = str(record.contact_id)
+            if record.operation == INBOUND_OPERATION or key not in self.claimed.rows:
+                continue
+            props = record.payload.get("properties") if record.payload else None
+            if isinstance(props, list):
+                self.claimed.fields[key].update(str(p) for p in props)
+            self.refused.setdefault(key, set()).add(record.sobject)
+
+    def batches(self) -> list[tuple[SyncObject, list[str]]]:
+        """Split each object's contacts into send batches (one batch above the Bulk threshold)."""
+        out: list[tuple[SyncObject, list[str]]] = []
+        for sobject, members in self.groups().items():
+            bulk = len(members) > self.opts.ingest_threshold
+            size = len(members) if bulk else max(1, self.opts.send_batch)
+            out.extend(
+                (sobject, members[start : start + size]) for start in range(0, len(members), size)
+            )
+        return out
 
     def groups(self) -> dict[SyncObject, list[str]]:
         """Split contacts by the object they write: their link's, else the create object."""
@@ -162,8 +219,14 @@ class _Pass:
         """Settle every contact of a group in one transaction, with its log rows."""
         ctx = self.ctx
         with self.db.write() as session:
-            settler = Settler(session, ctx, self.claimed, self.opts.settle)
+            settler = Settler(
+                session, ctx, self.claimed, self.opts.settle, self.in_flight, self.refused
+            )
             for skip in skips:
+                contact = skip.contact_id
+                if contact in self.refused and skip.reason.startswith(NOTHING_TO_SEND):
+                    # Nothing of its open failed write needs sending any more: nothing is lost.
+                    settler.resolve(str(contact), sobject.value)
                 if skip.reason in failures and skip.contact_id:
                     op = WriteOp.UPDATE if skip.record_id else WriteOp.CREATE
                     settler.failed(
@@ -203,6 +266,8 @@ class _Pass:
         phone = e164_of(self.ctx, write)
         if write.op is WriteOp.CREATE and phone:
             sync_state.release(settler.session, self.ctx.account_id, phone)
+        if result.unknown_outcome:
+            settler.unknown(result)
         if not settler.retry(result):
             settler.failed(
                 write.contact_id,
@@ -237,6 +302,8 @@ class _Pass:
         waiting: list[str] = []
         with self.db.write() as session:
             if reads:
+                for contact_id in take_echoes(session, ctx, reads):
+                    self.in_flight.pop(contact_id, None)  # settled by the read
                 apply_batch(session, ctx, reads, schema=tool.schema)
             for write in creates:
                 e164 = e164_of(ctx, write)
@@ -275,15 +342,34 @@ def run_outbound(
     tools: Callable[[SyncObject], ObjectTools],
     owners: Mapping[str, int],
     opts: OutboundOptions,
+    keep_lease: KeepLease = no_lease,
 ) -> None:
-    """Send every claimed change of one account and settle each outbox row."""
+    """Send every claimed change of one account in batches and settle each outbox row.
+
+    ``keep_lease`` is called between batches; when it raises (the lease was lost) the run stops
+    before the next send and the rows not yet sent stay claimed until their claim lapses.
+    """
     claimed = claim(db, ctx, opts)
     if not claimed.rows:
         return
     outbound = _Pass(client, db, ctx, claimed, owners, opts)
     outbound.load()
-    for sobject, members in outbound.groups().items():
-        outbound.run_group(sobject, members, tools(sobject))
+    made: dict[SyncObject, ObjectTools] = {}
+    for number, (sobject, members) in enumerate(outbound.batches()):
+        if number:
+            keep_lease()
+        if sobject not in made:
+            made[sobject] = tools(sobject)
+        outbound.run_group(sobject, members, made[sobject])
 
 
-__all__ = ["OUTBOUND", "ObjectTools", "OutboundOptions", "claim", "run_outbound"]
+__all__ = [
+    "NOTHING_TO_SEND",
+    "OUTBOUND",
+    "KeepLease",
+    "ObjectTools",
+    "OutboundOptions",
+    "claim",
+    "no_lease",
+    "run_outbound",
+]

@@ -33,6 +33,8 @@ class SendResult:
     retryable: bool = False
     auth_failed: bool = False
     """The session was refused even after the one refresh: the run fails, the rows wait."""
+    unknown_outcome: bool = False
+    """The call failed as a whole (a lost response, a timeout): Salesforce may have applied it."""
 
 
 def _call_failed(writes: Sequence[SalesforceWrite], exc: RingsyncError) -> list[SendResult]:
@@ -40,7 +42,16 @@ def _call_failed(writes: Sequence[SalesforceWrite], exc: RingsyncError) -> list[
     retry = isinstance(exc, TransientError)
     auth = isinstance(exc, AuthError)
     return [
-        SendResult(w, False, w.record_id, str(code), exc.message, retry, auth_failed=auth)
+        SendResult(
+            w,
+            False,
+            w.record_id,
+            str(code),
+            exc.message,
+            retry,
+            auth_failed=auth,
+            unknown_outcome=not auth,
+        )
         for w in writes
     ]
 
@@ -93,7 +104,17 @@ def _bulk_update(
         found = by_id.get(str(write.record_id)[:15])
         if found is None:
             message = job.error_message or "the Bulk job did not process this record"
-            out.append(SendResult(write, False, write.record_id, "UNPROCESSED", message, True))
+            out.append(
+                SendResult(
+                    write,
+                    False,
+                    write.record_id,
+                    "UNPROCESSED",
+                    message,
+                    True,
+                    unknown_outcome=True,
+                )
+            )
         elif found.status == "success":
             out.append(SendResult(write, True, write.record_id))
         else:

@@ -4,6 +4,10 @@ Successes are settled in bulk: their link bases, resolved failures, new links an
 rows are held while the group is settled and written by `Settler.flush` as one statement each
 (one SELECT and one executemany for the bases, IN lists for the rest), in the same
 transaction as the log rows.
+
+A write whose outcome is unknown (the call failed as a whole: Salesforce may have applied it)
+adds its values to the contact's in-flight values; a successful update of a field drops that
+field's in-flight values (Salesforce now holds the newer value).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from sqlalchemy.orm import Session
 from ringsync.mapping.catalog import SyncObject
 from ringsync.salesforce.responses import mask_phone_numbers
 from ringsync.store.repositories import outbox as outbox_repo
-from ringsync.store.repositories import sync_failed, sync_links, sync_state
+from ringsync.store.repositories import sync_failed, sync_in_flight, sync_links, sync_state
 from ringsync.store.repositories.outbox import OutboxRow
+from ringsync.store.repositories.sync_in_flight import InFlight
 from ringsync.store.repositories.sync_links import LinkRow
 from ringsync.store.repositories.sync_log import LogAction, LogEntry
 from ringsync.sync.inbound_apply import BatchContext
+from ringsync.sync.merge import add_in_flight
 from ringsync.sync.outbound_send import SendResult
 from ringsync.sync.plan import Skip
 from ringsync.sync.plan_outbound import SalesforceWrite, WriteOp
@@ -56,17 +62,31 @@ class Settler:
     """Settle outbox rows and write links, failures and log rows in one transaction."""
 
     def __init__(
-        self, session: Session, ctx: BatchContext, claimed: Claimed, opts: SettleOptions
+        self,
+        session: Session,
+        ctx: BatchContext,
+        claimed: Claimed,
+        opts: SettleOptions,
+        in_flight: dict[int, InFlight] | None = None,
+        refused: Mapping[str, set[str]] | None = None,
     ) -> None:
-        """Settle into ``session`` (the caller's transaction)."""
+        """Settle into ``session`` (the caller's transaction).
+
+        ``in_flight`` holds the claimed contacts' in-flight values (updated in place);
+        ``refused`` names, per contact, the objects of its open failed writes (their fields
+        were claimed again, so a success resolves them too).
+        """
         self.session = session
         self.ctx = ctx
         self.claimed = claimed
         self.opts = opts
+        self.in_flight = in_flight if in_flight is not None else {}
+        self.refused = refused or {}
         self.done_ids: list[int] = []
         self.bases: dict[int, dict[str, object]] = {}
         self.new_links: dict[int, LinkRow] = {}
         self.resolved: dict[str, set[int]] = defaultdict(set)
+        self.in_flight_changed: set[int] = set()
 
     def ids(self, contact_id: str) -> list[int]:
         """Return the claimed outbox row ids of one contact."""
@@ -114,8 +134,26 @@ class Settler:
         for sobject, contact_ids in sorted(self.resolved.items()):
             sync_failed.resolve_for_contacts(session, account_id, sorted(contact_ids), sobject, at)
         outbox_repo.settle(session, account_id, self.done_ids)
+        changed = {c: self.in_flight.get(c, {}) for c in self.in_flight_changed}
+        sync_in_flight.save_many(session, account_id, changed, at)
         self.done_ids, self.bases, self.new_links = [], {}, {}
         self.resolved = defaultdict(set)
+        self.in_flight_changed = set()
+
+    def resolve(self, contact_id: str, sobject: str) -> None:
+        """Close a contact's open failed writes (at the next flush): nothing of them is lost."""
+        for name in {sobject, *self.refused.get(contact_id, set())}:
+            self.resolved[name].add(int(contact_id))
+
+    def unknown(self, result: SendResult) -> None:
+        """Keep the values of a write whose outcome is unknown in flight (it may be applied)."""
+        write = result.write
+        if not write.base_update:
+            return
+        contact_id = int(write.contact_id)
+        current = self.in_flight.get(contact_id, {})
+        self.in_flight[contact_id] = add_in_flight(current, write.base_update)
+        self.in_flight_changed.add(contact_id)
 
     def skipped(self, skip: Skip, sobject: str | None) -> None:
         """Settle a contact the plan did not send, logging why."""
@@ -224,7 +262,13 @@ class Settler:
                 sync_state.complete(self.session, self.ctx.account_id, phone, result.record_id)
         else:
             self.bases.setdefault(contact_id, {}).update(write.base_update)
-        self.resolved[sobject].add(contact_id)
+        pending = self.in_flight.get(contact_id)
+        if pending and pending.keys() & write.base_update.keys():
+            self.in_flight[contact_id] = {
+                p: vs for p, vs in pending.items() if p not in write.base_update
+            }
+            self.in_flight_changed.add(contact_id)
+        self.resolve(write.contact_id, sobject)
         self.done(write.contact_id)
         fields = {p: (base.get(p), v) for p, v in write.base_update.items()}
         verb = "created in" if write.op is WriteOp.CREATE else "sent to"

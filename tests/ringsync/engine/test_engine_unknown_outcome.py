@@ -1,0 +1,199 @@
+"""A write whose response was lost may have been applied: reading it back is our echo.
+
+sfemu runs on a real TLS socket so ``drop_after_write`` is a real closed connection after
+Salesforce applied the update; every attempt of the call is dropped, so the outcome stays
+unknown and the outbox row waits for a retry.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx2
+import pytest
+
+from ringsync.clock import FrozenClock
+from ringsync.salesforce.auth import PasswordAuth
+from ringsync.salesforce.budget import ApiBudget
+from ringsync.salesforce.client import SalesforceClient
+from ringsync.salesforce.hosts import HostPolicy
+from ringsync.salesforce.retry import RetryPolicy
+from ringsync.store.db import Database
+from ringsync.store.repositories import sync_in_flight
+from ringsync.sync.engine import EngineOptions, SyncEngine
+from ringsync.sync.inbound import InboundOptions
+
+ATTEMPTS = 3
+PHONE = "+14155550961"
+
+
+@pytest.fixture
+def socket_engine(
+    sf_app: Any, database: Database, clock: FrozenClock, tmp_path: Any
+) -> Iterator[SyncEngine]:
+    """Return an engine whose client reaches sfemu over TLS (so a dropped write is real)."""
+    from sfemu.server import start_server
+
+    server = start_server(sf_app, tls=True, cert_dir=tmp_path / "tls")
+    assert server.ca_path is not None
+    http = httpx2.Client(verify=ssl.create_default_context(cafile=str(server.ca_path)), timeout=10)
+    hosts = HostPolicy([f"127.0.0.1:{server.port}", f"localhost:{server.port}"])
+    auth = PasswordAuth(
+        http,
+        server.base_url,
+        hosts,
+        client_id="sfemu-client",
+        client_secret="sfemu-secret",  # sfemu's published demo secret
+        username="admin@sfemu.test",
+        password="sfemu",  # sfemu's published demo password
+    )
+    client = SalesforceClient(
+        http,
+        auth,
+        retry=RetryPolicy.seeded(3, max_attempts=ATTEMPTS, base_delay=0.01, max_delay=0.02),
+        budget=ApiBudget(clock),
+        clock=clock,
+        sleep=lambda _seconds: None,
+    )
+    options = EngineOptions(inbound=InboundOptions(bulk_threshold=None))
+    yield SyncEngine(database, lambda _account: client, clock=clock, options=options)
+    http.close()
+    server.stop()
+
+
+def _linked(engine: SyncEngine, org: Any, store: Any, account_id: int) -> tuple[str, int]:
+    lead_id = str(
+        org.create("Lead", {"LastName": "Ng", "Company": "Acme", "Phone": PHONE, "City": "Oldtown"})
+    )
+    engine.run_inbound(account_id)
+    person = store.by_phone(PHONE)
+    assert person is not None
+    return lead_id, int(person["id"])
+
+
+def _lose_the_response(sf_app: Any, engine: SyncEngine, account_id: int) -> None:
+    """Send the outbox with every attempt of the write applied and its response dropped."""
+    sf_app.state.sfemu.faults.add(
+        {"kind": "drop_after_write", "endpoint": "composite/*", "count": ATTEMPTS}
+    )
+    run = engine.run_outbound(account_id)
+    assert run.error is None
+    assert run.totals == {"skipped": 1}  # released: "temporary Salesforce error; will retry"
+    sf_app.state.sfemu.faults.clear()
+
+
+def test_reading_back_a_write_whose_response_was_lost_never_reverts_a_newer_edit(
+    socket_engine: SyncEngine,
+    sf_app: Any,
+    org: Any,
+    store: Any,
+    account_id: int,
+    clock: FrozenClock,
+) -> None:
+    lead_id, contact_id = _linked(socket_engine, org, store, account_id)
+    clock.advance(5)
+    store.edit(contact_id, city="Firsttown")
+    _lose_the_response(sf_app, socket_engine, account_id)
+    assert org.get(lead_id)["City"] == "Firsttown"  # applied, though we never heard so
+    clock.advance(5)
+    store.edit(contact_id, city="Secondtown")  # a newer edit of ours
+    clock.advance(5)
+
+    socket_engine.run_inbound(account_id)  # reads our own Firsttown back (Salesforce wins)
+
+    assert store.contact(contact_id)["city"] == "Secondtown"
+    assert store.log("conflict") == []
+    clock.advance(timedelta(minutes=2))
+    assert socket_engine.run_outbound(account_id).error is None
+    assert org.get(lead_id)["City"] == "Secondtown"
+    assert store.outbox("pending") == []
+    with socket_engine.db.read() as session:
+        assert sync_in_flight.load(session, account_id) == {}
+
+
+def test_a_salesforce_edit_after_a_lost_response_still_wins_its_conflict(
+    socket_engine: SyncEngine,
+    sf_app: Any,
+    org: Any,
+    store: Any,
+    account_id: int,
+    clock: FrozenClock,
+) -> None:
+    lead_id, contact_id = _linked(socket_engine, org, store, account_id)
+    clock.advance(5)
+    store.edit(contact_id, city="Firsttown")
+    _lose_the_response(sf_app, socket_engine, account_id)
+    clock.advance(5)
+    store.edit(contact_id, city="Secondtown")
+    org.update("Lead", lead_id, {"City": "Repstown"})  # not what we sent: a real edit
+    clock.advance(5)
+
+    socket_engine.run_inbound(account_id)
+
+    assert store.contact(contact_id)["city"] == "Repstown"  # Salesforce wins, as configured
+    assert len(store.log("conflict")) == 1
+
+
+def test_adopting_the_record_of_a_create_whose_response_was_lost_keeps_a_newer_edit(
+    socket_engine: SyncEngine,
+    sf_app: Any,
+    org: Any,
+    store: Any,
+    account_id: int,
+    clock: FrozenClock,
+    configure: Any,
+) -> None:
+    configure(create_direction="both")
+    contact_id = store.add_contact(phone=PHONE, last_name="Ng", company="Acme", city="Firsttown")
+    sf_app.state.sfemu.faults.add(
+        {"kind": "drop_after_write", "endpoint": "composite/*", "count": 1}
+    )
+    assert socket_engine.run_outbound(account_id).totals == {"skipped": 1}  # outcome unknown
+    sf_app.state.sfemu.faults.clear()
+    assert org.count("Lead") == 1  # created, though we never heard so
+    clock.advance(5)
+    store.edit(contact_id, city="Secondtown")
+    clock.advance(timedelta(minutes=2))
+
+    socket_engine.run_outbound(account_id)  # finds the record by phone and links it
+    socket_engine.run_outbound(account_id)  # sends the newer edit
+
+    assert store.contact(contact_id)["city"] == "Secondtown"
+    [lead] = org.iter_records("Lead")
+    assert lead["City"] == "Secondtown"
+    assert store.log("conflict") == []
+    assert store.outbox("pending") == []
+
+
+def test_reading_the_record_of_a_create_whose_response_was_lost_keeps_a_newer_edit(
+    socket_engine: SyncEngine,
+    sf_app: Any,
+    org: Any,
+    store: Any,
+    account_id: int,
+    clock: FrozenClock,
+    configure: Any,
+) -> None:
+    configure(create_direction="both")
+    contact_id = store.add_contact(phone=PHONE, last_name="Ng", company="Acme", city="Firsttown")
+    sf_app.state.sfemu.faults.add(
+        {"kind": "drop_after_write", "endpoint": "composite/*", "count": 1}
+    )
+    assert socket_engine.run_outbound(account_id).totals == {"skipped": 1}  # outcome unknown
+    sf_app.state.sfemu.faults.clear()
+    clock.advance(5)
+    store.edit(contact_id, city="Secondtown")
+    clock.advance(5)
+
+    socket_engine.run_inbound(account_id)  # reads the new Lead and links it by phone
+    clock.advance(timedelta(minutes=2))
+    socket_engine.run_outbound(account_id)
+
+    assert store.contact(contact_id)["city"] == "Secondtown"
+    [lead] = org.iter_records("Lead")
+    assert lead["City"] == "Secondtown"
+    assert store.log("conflict") == []
+    assert store.outbox("pending") == []
