@@ -18,7 +18,7 @@ from generator import Scenario, generate
 from harness import World
 from oracle import check, check_settled
 
-from conftest import SEEDS, SIZE, seeded
+from conftest import SIZE, seeded
 from ringsync.sync.engine import EngineOptions
 from ringsync.sync.inbound import InboundOptions
 from ringsync.sync.outbound import OutboundOptions
@@ -36,15 +36,6 @@ def _bulk_everywhere(world: World) -> None:
 
 def _jobs(world: World, kind: str) -> list[Any]:
     return [job for job in world.app.state.sfemu.jobs.values() if job.kind == kind]
-
-
-UNPROCESSED_PARKED = (
-    "engine defect (sync/outbound_send._bulk_update): rows a failed Bulk ingest job left "
-    "unprocessed come back with status 'unprocessed' and no sf__Error, are settled as a "
-    "permanent 'UNKNOWN' failure and parked in the failed records instead of being sent again; "
-    "their changes never reach Salesforce (totals and fields stay behind)"
-)
-EVERY_SEED = {"ci": set(SEEDS), "full": set(SEEDS)}
 
 
 def _first_read_through_a_failing_query_job(world: World, scenario: Scenario) -> None:
@@ -90,7 +81,7 @@ def test_failed_query_job_and_locked_bulk_rows_lose_nothing(
     _no_row_sent_twice_after_success(world, seed)
 
 
-@seeded(EVERY_SEED, UNPROCESSED_PARKED)
+@seeded()
 def test_ingest_jobs_failing_half_way_resend_only_the_rest(
     make_world: Callable[..., World], seed: int
 ) -> None:

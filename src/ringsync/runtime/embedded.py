@@ -47,6 +47,7 @@ class EmbeddedRunner:
         registry: TaskRegistry,
         clock: Clock | None = None,
         due_accounts: DueAccounts | None = None,
+        outbox_due: DueAccounts | None = None,
         workers: int = 2,
         debounce_seconds: float = 0.5,
         poll_every_seconds: float = 5.0,
@@ -60,6 +61,7 @@ class EmbeddedRunner:
             raise ValueError("workers must be at least 1")
         self._registry = registry
         self._due_accounts = due_accounts
+        self._outbox_due = outbox_due
         self._clock: Clock = clock or SystemClock()
         self._workers = workers
         self._debounce = debounce_seconds
@@ -225,8 +227,12 @@ class EmbeddedRunner:
         if self._due_accounts is None or self._stopping:
             return
         try:
-            for account_id in self._due_accounts(self._clock.now()):
+            now = self._clock.now()
+            for account_id in self._due_accounts(now):
                 self._submit_quietly(SYNC_INBOUND, account_id)
+            # The sweep: changes whose wake-up was lost or dropped as busy are sent anyway.
+            for account_id in self._outbox_due(now) if self._outbox_due is not None else []:
+                self._submit_quietly(SYNC_OUTBOUND, account_id)
         except Exception:
             logger.exception("poll schedule failed; next try in %.0f s", self._poll_every)
         finally:

@@ -20,9 +20,14 @@ def create_runner(
     database: Database,
     registry: TaskRegistry,
     due_accounts: DueAccounts | None = None,
+    outbox_due: DueAccounts | None = None,
     clock: Clock | None = None,
 ) -> Runner:
-    """Build the runner named by ``settings.runner``; Celery is imported only when chosen."""
+    """Build the runner named by ``settings.runner``; Celery is imported only when chosen.
+
+    ``outbox_due`` is the embedded runner's outbox sweep (Celery workers get theirs from the
+    beat's ``poll_schedule`` task).
+    """
     if settings.runner == "embedded":
         return EmbeddedRunner(
             settings=settings,
@@ -30,6 +35,7 @@ def create_runner(
             registry=registry,
             clock=clock,
             due_accounts=due_accounts,
+            outbox_due=outbox_due,
         )
     if settings.runner == "celery":
         from ringsync.runtime.celery_app import create_celery_app

@@ -83,7 +83,15 @@ def poll_due(database: Database, backoff: AccountBackoff | None = None) -> DueAc
 OUTBOUND_BACKOFF_CAP = timedelta(minutes=5)
 
 
-def outbox_due(database: Database, backoff: AccountBackoff | None = None) -> DueAccounts:
+SWEEP_GRACE = timedelta(seconds=10)  # a row this young still has its own wake-up coming
+
+
+def outbox_due(
+    database: Database,
+    backoff: AccountBackoff | None = None,
+    *,
+    grace: timedelta = SWEEP_GRACE,
+) -> DueAccounts:
     """Return the sweep: connected accounts with pending outbox rows whose claim is free.
 
     A row is free when nobody claimed it or its claim (or retry delay) has run out, so a
@@ -94,7 +102,9 @@ def outbox_due(database: Database, backoff: AccountBackoff | None = None) -> Due
 
     def due_accounts(now: datetime) -> list[int]:
         with database.read() as session:
-            accounts = sync_schedule.accounts_with_free_outbox(session, now)
+            accounts = sync_schedule.accounts_with_free_outbox(
+                session, now, created_before=now - grace
+            )
         if backoff is None:
             return accounts
         return [
@@ -296,7 +306,12 @@ def build_product(
         runner = runner_factory(settings, store, registry, due)
     else:
         runner = create_runner(
-            settings, database=store, registry=registry, due_accounts=due, clock=the_clock
+            settings,
+            database=store,
+            registry=registry,
+            due_accounts=due,
+            outbox_due=outbox_due(store, backoff),
+            clock=the_clock,
         )
     runner_box.append(runner)
     return Product(settings, store, access, engine, registry, runner, the_clock, closers)

@@ -82,6 +82,7 @@ class OutboundOptions:
 
     worker: str = "ringsync"
     claim_limit: int = 1000
+    max_claims: int = 50  # claims per run: a larger backlog continues on the next wake or sweep
     lease: timedelta = timedelta(minutes=5)
     ingest_threshold: int = 2000
     retry_delay: timedelta = timedelta(minutes=1)
@@ -344,23 +345,31 @@ def run_outbound(
     opts: OutboundOptions,
     keep_lease: KeepLease = no_lease,
 ) -> None:
-    """Send every claimed change of one account in batches and settle each outbox row.
+    """Send every pending change of one account in batches and settle each outbox row.
 
-    ``keep_lease`` is called between batches; when it raises (the lease was lost) the run stops
-    before the next send and the rows not yet sent stay claimed until their claim lapses.
+    Rows are claimed ``claim_limit`` at a time; a full claim is followed by another (up to
+    ``max_claims`` in one run), so a backlog larger than one claim drains in one wake-up instead
+    of waiting for the account's next event. ``keep_lease`` is called between batches; when it
+    raises (the lease was lost) the run stops before the next send and the rows not yet sent
+    stay claimed until their claim lapses.
     """
-    claimed = claim(db, ctx, opts)
-    if not claimed.rows:
-        return
-    outbound = _Pass(client, db, ctx, claimed, owners, opts)
-    outbound.load()
     made: dict[SyncObject, ObjectTools] = {}
-    for number, (sobject, members) in enumerate(outbound.batches()):
-        if number:
+    for round_number in range(opts.max_claims):
+        if round_number:
             keep_lease()
-        if sobject not in made:
-            made[sobject] = tools(sobject)
-        outbound.run_group(sobject, members, made[sobject])
+        claimed = claim(db, ctx, opts)
+        if not claimed.rows:
+            return
+        outbound = _Pass(client, db, ctx, claimed, owners, opts)
+        outbound.load()
+        for number, (sobject, members) in enumerate(outbound.batches()):
+            if number:
+                keep_lease()
+            if sobject not in made:
+                made[sobject] = tools(sobject)
+            outbound.run_group(sobject, members, made[sobject])
+        if len(claimed.rows) < opts.claim_limit:
+            return
 
 
 __all__ = [

@@ -117,6 +117,11 @@ def _bulk_update(
             )
         elif found.status == "success":
             out.append(SendResult(write, True, write.record_id))
+        elif found.status == "unprocessed":
+            # The job stopped (failed or aborted) before this row: Salesforce did not touch
+            # it, so it is simply sent again, never parked as a failure.
+            message = job.error_message or "the Bulk job stopped before this record"
+            out.append(SendResult(write, False, write.record_id, "UNPROCESSED", message, True))
         else:
             code = found.error_code or "UNKNOWN"
             message = found.error or "Salesforce refused the record"

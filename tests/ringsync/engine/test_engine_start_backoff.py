@@ -150,9 +150,11 @@ def test_the_sweep_names_connected_accounts_whose_outbox_rows_nobody_holds(
     with database.write() as session:
         change = create_contact(session, account_id, {"phone": "+14155550188"}, clock=clock)
     assert change.outbox_id is not None  # the new contact waits in the outbox
-    assert due(clock.now()) == [account_id]
+    assert due(clock.now()) == []  # a fresh row still has its own wake-up coming
+    later = clock.now() + timedelta(seconds=11)
+    assert due(later) == [account_id]
     with database.write() as session:
-        claimed = outbox.claim(session, account_id, "worker-1", clock.now())
+        claimed = outbox.claim(session, account_id, "worker-1", later)
     assert claimed  # a live run holds every pending row now
-    assert due(clock.now()) == []
-    assert due(clock.now() + timedelta(minutes=6)) == [account_id]  # its claim lapsed
+    assert due(later) == []
+    assert due(later + timedelta(minutes=6)) == [account_id]  # its claim lapsed

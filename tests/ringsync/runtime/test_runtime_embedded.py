@@ -242,6 +242,26 @@ def test_polling_submits_sync_inbound_for_due_accounts(
     assert sorted(account for _, account, *_ in journal.runs) == [21, 22]
 
 
+def test_polling_also_sweeps_outboxes_whose_wake_up_was_lost(
+    make_runner: Callable[..., EmbeddedRunner],
+) -> None:
+    journal = Journal()
+    swept: list[int] = []
+
+    def outbox_due(now: Any) -> list[int]:
+        swept.append(1)
+        return [31] if len(swept) == 1 else []
+
+    make_runner(
+        {"sync_outbound": recording(journal), "sync_inbound": recording(journal)},
+        runner_due_accounts=lambda _now: [],
+        outbox_due=outbox_due,
+        poll_every_seconds=0.05,
+    )
+    journal.wait_for(1)
+    assert [(task, account) for task, account, *_ in journal.runs] == [("sync_outbound", 31)]
+
+
 def test_a_task_sees_a_lost_lease_through_should_stop(
     make_runner: Callable[..., EmbeddedRunner], sqlite_db: Database
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ringsync.store.connections import salesforce_connections
@@ -25,10 +25,13 @@ def connected_accounts(session: Session) -> list[int]:
     return [int(a) for a in session.scalars(select(c.account_id).order_by(c.account_id))]
 
 
-def accounts_with_free_outbox(session: Session, now: datetime) -> list[int]:
+def accounts_with_free_outbox(
+    session: Session, now: datetime, *, created_before: datetime | None = None
+) -> list[int]:
     """Return the connected accounts with pending outbox rows that no live claim holds.
 
     A row is free when nobody claimed it or its claim (or retry delay) has run out at ``now``.
+    ``created_before`` leaves out rows younger than that (their own wake-up is still due).
     """
     outbox = table_of(OutboxEntry)
     connections = salesforce_connections
@@ -39,6 +42,7 @@ def accounts_with_free_outbox(session: Session, now: datetime) -> list[int]:
             outbox.c.account_id == connections.c.account_id,
             outbox.c.status == outbox_repo.PENDING,
             free,
+            true() if created_before is None else outbox.c.created_at <= created_before,
         )
         .exists()
     )
