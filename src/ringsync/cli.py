@@ -11,6 +11,7 @@ from ringsync.commands.db import db_app
 from ringsync.commands.demo import demo
 from ringsync.commands.emulator import emulator
 from ringsync.commands.exits import EnvFileOption, use_env_file
+from ringsync.commands.keys import keys_app
 from ringsync.commands.mapping import mapping_app
 from ringsync.commands.operations import op_app, users_app
 from ringsync.commands.runtime import PASS_THROUGH, beat, worker
@@ -35,6 +36,7 @@ app.command()(emulator)
 app.command()(demo)
 app.add_typer(db_app, name="db")
 app.add_typer(settings_app, name="settings")
+app.add_typer(keys_app, name="keys")
 app.command()(connect)
 app.command()(status)
 app.command()(sync)

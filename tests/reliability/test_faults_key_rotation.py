@@ -6,38 +6,46 @@ runs go on, every window with its sessions expired so each run refreshes. After 
 window, key A is retired (``B``). With Salesforce rotating refresh tokens, every refresh saves
 the new token under the first key, so the stored secrets are re-encrypted under B before A
 goes away: no run may fail with an auth error and the oracle holds. Without refresh-token
-rotation nothing re-encrypts the stored secrets (the product has no re-encryption step), so
-retiring A breaks the connection: a strict xfail names that defect.
+rotation nothing re-saves the stored secrets, so the operator runs ``ringsync keys rotate``
+(with ``B,A`` configured) before retiring A, as docs/operations.md says: then too no run fails
+and the connection keeps working under B alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
+from click.testing import Result
 from cryptography.fernet import InvalidToken
 from generator import generate
 from harness import World
 from oracle import check, check_settled, rerun
 from sf_connection import Connected, connected
+from typer.testing import CliRunner
 
 from conftest import SIZE, seeded
+from ringsync import cli
 from ringsync.errors import AuthError
 from ringsync.salesforce.tokens import TokenCipher, generate_key
 
-NO_REENCRYPTION = (
-    "product gap: nothing re-encrypts stored connection secrets under a new first key (no "
-    "`ringsync` key-rotation command; only a rotated refresh token or a reconnect re-saves "
-    "them), so with refresh-token rotation off, retiring the old key makes every run fail: the "
-    "engine builds the client before its run is recorded (SyncEngine.run_inbound/run_outbound "
-    "call self.clients outside _run), so the AuthError 'cannot be decrypted' escapes the engine "
-    "and no failed run shows it. Fix outside this helper's files: a command (or a start-up "
-    "step) that re-encrypts every connection and OAuth state with TokenCipher.rotate, and the "
-    "client factory called inside the recorded run"
-)
+
+def _keys_command(world: World, keys: list[str], *args: str) -> Result:
+    """Run ``ringsync keys rotate ARGS`` on the world's database with ``keys`` configured."""
+    url = world.db.engine.url.render_as_string(hide_password=False)
+    env = {
+        "RINGSYNC_ENCRYPTION_KEYS": ",".join(keys),
+        "RINGSYNC_DATABASE_URL": url,
+        "RINGSYNC_ENV_FILE": "",
+        "RINGSYNC_DEMO": "false",
+    }
+    return CliRunner().invoke(cli.app, ["keys", "rotate", "--database-url", url, *args], env=env)
 
 
-def _rotate_during_play(world: World, seed: int, rotation: bool) -> tuple[Connected, str, str]:
+def _rotate_during_play(
+    world: World, seed: int, rotation: bool, *, operator_rotates: bool = False
+) -> tuple[Connected, str, str]:
+    """Play with key B added after window 0 and key A retired later; with
+    ``operator_rotates``, run ``ringsync keys rotate`` (and its check) before retiring A."""
     old, new = generate_key(), generate_key()
     world.app.state.sfemu.config.refresh_token_rotation = rotation
     scenario = generate(seed, SIZE)
@@ -50,6 +58,8 @@ def _rotate_during_play(world: World, seed: int, rotation: bool) -> tuple[Connec
         if window == 1:
             conn.restart([new, old])
         elif window == retire_at:
+            if operator_rotates:
+                _operator_rotates(world, [new, old])
             conn.restart([new])
 
     world.play(scenario, between=rotate)
@@ -57,6 +67,17 @@ def _rotate_during_play(world: World, seed: int, rotation: bool) -> tuple[Connec
     check(world, scenario)
     check_settled(world, scenario)
     return conn, old, new
+
+
+def _operator_rotates(world: World, keys: list[str]) -> None:
+    before = _keys_command(world, keys, "--check")
+    assert before.exit_code == 1, before.output
+    assert "Salesforce connections: 1 not yet under the first key" in before.output
+    rotated = _keys_command(world, keys)
+    assert rotated.exit_code == 0, rotated.output
+    assert "Salesforce connections: 1 re-encrypted" in rotated.output
+    after = _keys_command(world, keys, "--check")
+    assert after.exit_code == 0, after.output
 
 
 def _opens(key: str, blob: str) -> bool:
@@ -85,13 +106,16 @@ def test_key_rotation_during_runs_reencrypts_and_never_fails_auth(
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason=NO_REENCRYPTION)
 def test_retiring_the_old_key_without_refresh_rotation_keeps_the_connection(
     make_world: Callable[..., World],
 ) -> None:
     world = make_world(1)
-    conn, _old, new = _rotate_during_play(world, 1, rotation=False)
+    conn, old, new = _rotate_during_play(world, 1, rotation=False, operator_rotates=True)
     try:
+        auth = [e for e in world.errors if e.startswith("auth_error")]
+        assert not auth, f"runs failed auth during the rotation: {auth}"
         assert _opens(new, conn.stored_blob())
+        assert not _opens(old, conn.stored_blob())
+        assert conn.state()[0] == "connected"
     finally:
         conn.close()

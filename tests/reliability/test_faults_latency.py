@@ -21,13 +21,6 @@ from oracle import check, check_settled
 from conftest import SIZE, seeded
 from sfemu.server import RunningServer, start_server
 
-ECHO_CONFLICT = (
-    "engine defect C (docs/reliability.md): a write that timed out was applied in Salesforce "
-    "but its base was not updated; the next inbound read takes our own value as a Salesforce "
-    "change and, as our side edited the field again meanwhile, 'Salesforce wins' reverts the "
-    "newer edit"
-)
-KNOWN = {"full": {15}}
 TIMEOUT_S = 0.5
 BASE_MS = 200
 SLOW_MS = 400
@@ -72,7 +65,7 @@ def slow_world(
         server.stop()
 
 
-@seeded(KNOWN, ECHO_CONFLICT)
+@seeded()
 def test_slow_calls_timing_out_after_the_write_duplicate_nothing(
     slow_world: Callable[[int], tuple[World, CountingTransport]], seed: int
 ) -> None:

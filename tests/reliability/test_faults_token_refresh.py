@@ -7,6 +7,9 @@ unavailable, changes wait). Then it answers ``invalid_grant`` once, which kills 
 token for good: every later run fails with ``auth_error`` and its "reconnect" message, the
 outbox keeps every change, nothing goes to the failed records. After the admin reconnects
 (a new refresh token), everything drains and the oracle holds.
+
+The connection itself shows it: the 500s leave it ``connected`` (they are retried), the refusal
+marks it ``needs_reauth`` with Salesforce's error and "Reconnect", and the reconnect clears it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from generator import Scenario, generate
 from harness import World
 from oracle import check, check_settled
@@ -24,19 +26,13 @@ from conftest import SIZE, seeded
 from ringsync.salesforce.tokens import generate_key
 from ringsync.store.repositories import sync_admin
 
-NEEDS_REAUTH = (
-    "product defect: a refresh token Salesforce refuses (invalid_grant) fails each run as "
-    "auth_error, but the stored connection keeps state 'connected' with no last_error, so the "
-    "connection view and `ringsync status` do not say it needs reconnecting (only the last "
-    "runs' errors do). Fix outside this helper's files: record the refusal on the connection "
-    "(domain/connections.record_check or a needs_reauth state) where SalesforceAccess builds "
-    "the client"
-)
 
-
-def _play_with_refresh_faults(world: World, seed: int) -> tuple[Scenario, Connected, list[Any]]:
+def _play_with_refresh_faults(
+    world: World, seed: int, states: list[tuple[int, str]] | None = None
+) -> tuple[Scenario, Connected, list[Any]]:
     """Baseline through the stored connection, then 500s from the token endpoint, then a
-    refused refresh token from the middle window on."""
+    refused refresh token from the middle window on. ``states`` gets, before each window,
+    the connection's state after the previous window's runs."""
     scenario = generate(seed, SIZE)
     conn = connected(world, [generate_key()])
     world.baseline(scenario)
@@ -44,6 +40,8 @@ def _play_with_refresh_faults(world: World, seed: int) -> tuple[Scenario, Connec
     refused_from = max(1, len(scenario.windows) // 2)
 
     def faults(window: int) -> None:
+        if states is not None:
+            states.append((window, conn.state()[0]))
         world.faults.clear()
         world.app.state.sfemu.tokens.expire_all()
         if window < refused_from:
@@ -83,9 +81,11 @@ def test_refused_refresh_keeps_every_change_until_reconnected(
         world.faults.clear()
         world.tick()
         assert world.errors[-1].startswith("auth_error"), world.errors[-1]
+        assert conn.state()[0] == "needs_reauth", conn.state()
 
         conn.connect()  # the admin reconnects
         world.drain()
+        assert conn.state() == ("connected", None), "the reconnect did not clear the mark"
 
         check(world, scenario)
         check_settled(world, scenario)
@@ -93,16 +93,22 @@ def test_refused_refresh_keeps_every_change_until_reconnected(
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_REAUTH)
 def test_a_refused_refresh_token_shows_on_the_connection(
     make_world: Callable[..., World],
 ) -> None:
     world = make_world(1)
-    _scenario, conn, _rules = _play_with_refresh_faults(world, 1)
+    states: list[tuple[int, str]] = []
+    scenario, conn, _rules = _play_with_refresh_faults(world, 1, states)
     try:
+        refused_from = max(1, len(scenario.windows) // 2)
+        # Windows 1..refused_from follow runs that met only 500s: still connected.
+        transient = [state for window, state in states if window <= refused_from]
+        assert transient, states
+        assert set(transient) == {"connected"}, f"a transient failure marked it: {states}"
         state, last_error = conn.state()
-        assert state != "connected", "the connection still says connected"
+        assert state == "needs_reauth", "the connection does not say it needs reconnecting"
         assert last_error is not None, "the connection shows no error"
+        assert "invalid_grant" in last_error
         assert "Reconnect" in last_error
     finally:
         conn.close()

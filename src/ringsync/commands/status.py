@@ -1,8 +1,9 @@
 """``ringsync status``: what an operator checks first: schema, accounts, connections, backlog.
 
 Read-only: it never migrates or creates a database. It exits 1 when something needs a hand
-(schema not current, a connection whose last check failed, records in the failed list), so it
-also serves as a health check in scripts; ``--json`` prints the same facts for machines.
+(schema not current, a connection whose last check failed or whose login Salesforce refused,
+records in the failed list), so it also serves as a health check in scripts; ``--json`` prints
+the same facts for machines.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def _problems(item: AccountStatus, connections_known: bool) -> list[str]:
         found.append("no Salesforce connection (run ringsync connect)")
     if item.connection is not None and item.connection.state == ConnectionState.FAILED:
         found.append(f"the last login failed: {item.connection.last_error or 'unknown error'}")
+    if item.connection is not None and item.connection.state == ConnectionState.NEEDS_REAUTH:
+        since = item.connection.checked_at or "unknown time"
+        found.append(
+            f"Salesforce refused the stored login at {since}; reconnect it (the Salesforce tab "
+            f"or ringsync connect): {item.connection.last_error or 'no reason given'}"
+        )
     if item.failed_records:
         found.append(f"{item.failed_records} record(s) in the failed list")
     if item.backlog.failed:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -58,6 +59,9 @@ class ConnectionState(StrEnum):
     CONNECTED = "connected"
     UNTESTED = "untested"
     FAILED = "failed"
+    # Salesforce refused the stored login itself (e.g. invalid_grant on a refresh token): only
+    # a reconnect (or a later grant that succeeds) clears it; a transient failure never sets it.
+    NEEDS_REAUTH = "needs_reauth"
 
 
 _NEEDS: dict[ConnectionMethod, tuple[str, ...]] = {
@@ -294,7 +298,11 @@ def record_check(
     instance_url: str | None = None,
     clock: Clock | None = None,
 ) -> None:
-    """Keep the outcome of a login check (the message must carry no secret)."""
+    """Keep the outcome of a login check (the message must carry no secret).
+
+    A connection marked ``needs_reauth`` keeps that mark: a check may still work on an access
+    token fetched earlier, so only a reconnect or a fresh grant clears it.
+    """
     repo.set_state(
         session,
         account_id,
@@ -302,17 +310,80 @@ def record_check(
         checked_at=(clock or SystemClock()).now(),
         last_error=error,
         instance_url=instance_url,
+        unless_state=ConnectionState.NEEDS_REAUTH.value,
     )
 
 
-def cipher_for(settings: Settings) -> TokenCipher:
-    """Return the cipher for stored credentials; demo mode keeps a generated key in data_dir.
+REFUSAL_STATUSES = range(400, 500)
+THROTTLED = 429
+
+
+def is_refused_login(exc: AuthError) -> bool:
+    """Tell whether ``exc`` is Salesforce refusing the stored login itself (needs a reconnect).
+
+    That is the token endpoint answering 4xx (``invalid_grant``: a refresh token revoked or
+    expired, a user frozen; ``invalid_client``: the app's secret changed). Throttling (429),
+    5xx and timeouts are not refusals (they are retried), nor is a 401 on an API call.
+    """
+    status = exc.context.get("status")
+    return (
+        exc.context.get("needs_reauth") is True
+        and isinstance(status, int)
+        and status in REFUSAL_STATUSES
+        and status != THROTTLED
+    )
+
+
+def mark_needs_reauth(
+    session: Session,
+    account_id: int,
+    *,
+    error: str,
+    connected_at: datetime | None,
+    clock: Clock | None = None,
+) -> bool:
+    """Record that Salesforce refused the login of the connection made at ``connected_at``.
+
+    A refusal seen by a client built before a reconnect does not mark the new connection.
+    Return whether the stored connection was marked.
+    """
+    return repo.set_state_where(
+        session,
+        account_id,
+        state=ConnectionState.NEEDS_REAUTH.value,
+        checked_at=(clock or SystemClock()).now(),
+        last_error=error,
+        connected_at=connected_at,
+    )
+
+
+def clear_needs_reauth(
+    session: Session,
+    account_id: int,
+    *,
+    connected_at: datetime | None,
+    clock: Clock | None = None,
+) -> bool:
+    """After a successful grant, put a ``needs_reauth`` connection back to connected."""
+    return repo.set_state_where(
+        session,
+        account_id,
+        state=ConnectionState.CONNECTED.value,
+        checked_at=(clock or SystemClock()).now(),
+        last_error=None,
+        connected_at=connected_at,
+        only_from=ConnectionState.NEEDS_REAUTH.value,
+    )
+
+
+def encryption_keys(settings: Settings) -> list[str]:
+    """Return the configured encryption keys, first one first (demo mode: the key file's).
 
     Outside demo mode a missing RINGSYNC_ENCRYPTION_KEYS is a ConfigError. The demo's key is a
     file readable only by its owner, so demo connections survive a restart.
     """
     if settings.encryption_keys is not None and settings.encryption_keys.get_secret_value():
-        return TokenCipher.from_settings(settings)
+        return settings.encryption_keys.get_secret_value().split(",")
     require_secrets(settings, "encryption_keys", purpose="encrypt Salesforce credentials")
     key_file = Path(settings.data_dir) / DEMO_KEY_FILE
     if not key_file.exists():
@@ -325,21 +396,188 @@ def cipher_for(settings: Settings) -> TokenCipher:
             with os.fdopen(descriptor, "w", encoding="ascii") as handle:
                 handle.write(generate_key())
             log.warning("demo mode: generated an encryption key in %s", key_file)
-    return TokenCipher([key_file.read_text(encoding="ascii")])
+    return [key_file.read_text(encoding="ascii")]
+
+
+def cipher_for(settings: Settings) -> TokenCipher:
+    """Return the cipher for stored credentials (see `encryption_keys`)."""
+    return TokenCipher(encryption_keys(settings))
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The configured keys as two ciphers: every key (to open and re-encrypt) and the first."""
+
+    every: TokenCipher
+    first: TokenCipher
+    count: int
+
+    @classmethod
+    def of(cls, keys: list[str]) -> KeyRing:
+        """Build the ring from ``keys`` (first encrypts); a ConfigError for none or a bad one."""
+        every = TokenCipher(keys)  # refuses an empty list or a malformed key, by position
+        cleaned = [k.strip() for k in keys if k.strip()]
+        return cls(every, TokenCipher(cleaned[:1]), len(cleaned))
+
+
+class SecretOutcome(StrEnum):
+    """What re-encrypting one stored secret found (or, in a check, would do)."""
+
+    CURRENT = "current"  # already under the first key
+    STALE = "stale"  # under another configured key (a check only counts it)
+    ROTATED = "rotated"  # re-encrypted under the first key
+    UNREADABLE = "unreadable"  # no configured key opens it
+    GONE = "gone"  # deleted while the rotation ran
+
+
+@dataclass
+class SecretTally:
+    """Counts of one kind of stored secret; ``unreadable`` names the accounts, never a secret."""
+
+    current: int = 0
+    stale: int = 0
+    rotated: int = 0
+    expired: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+    def add(self, outcome: SecretOutcome, account_id: int) -> None:
+        """Count one secret's outcome."""
+        if outcome is SecretOutcome.CURRENT:
+            self.current += 1
+        elif outcome is SecretOutcome.STALE:
+            self.stale += 1
+        elif outcome is SecretOutcome.ROTATED:
+            self.rotated += 1
+        elif outcome is SecretOutcome.UNREADABLE:
+            self.unreadable.append(account_id)
+
+
+CAS_ATTEMPTS = 3
+
+
+def _under_first(blob: str, ring: KeyRing) -> bool:
+    try:
+        ring.first.decrypt(blob)
+    except AuthError:
+        return False
+    return True
+
+
+def reencrypt_secret(
+    blob: str | None,
+    ring: KeyRing,
+    *,
+    dry_run: bool,
+    reread: Callable[[], str | None],
+    replace: Callable[[str, str], bool],
+) -> SecretOutcome:
+    """Re-encrypt one secret under the first key unless it already is (compare-and-set).
+
+    A secret changed by another process between the read and the write (a rotated refresh
+    token saved meanwhile) is read again, so a newer secret is never overwritten.
+    """
+    for _ in range(CAS_ATTEMPTS):
+        if blob is None:
+            return SecretOutcome.GONE
+        if _under_first(blob, ring):
+            return SecretOutcome.CURRENT
+        try:
+            rotated = ring.every.rotate(blob)
+        except AuthError:
+            return SecretOutcome.UNREADABLE
+        if dry_run:
+            return SecretOutcome.STALE
+        if replace(blob, rotated):
+            return SecretOutcome.ROTATED
+        blob = reread()
+    return SecretOutcome.STALE  # kept changing under us: counted as not yet rotated
+
+
+def reencrypt_connections(
+    session: Session,
+    ring: KeyRing,
+    tally: SecretTally,
+    *,
+    after: int,
+    limit: int,
+    dry_run: bool = False,
+) -> int | None:
+    """Re-encrypt one batch of connections' credentials (account id above ``after``).
+
+    Return the last account id of the batch, or None when there are no more.
+    """
+    page = repo.credentials_page(session, after=after, limit=limit)
+    for account_id, blob in page:
+
+        def reread(account_id: int = account_id) -> str | None:
+            row = repo.get(session, account_id)
+            return row.credentials if row is not None else None
+
+        def replace(old: str, new: str, account_id: int = account_id) -> bool:
+            return repo.replace_credentials(session, account_id, old, new)
+
+        outcome = reencrypt_secret(blob, ring, dry_run=dry_run, reread=reread, replace=replace)
+        tally.add(outcome, account_id)
+    return page[-1][0] if len(page) == limit else None
+
+
+def reencrypt_oauth_states(
+    session: Session,
+    ring: KeyRing,
+    tally: SecretTally,
+    *,
+    after: str,
+    limit: int,
+    now: datetime,
+    dry_run: bool = False,
+) -> str | None:
+    """Re-encrypt one batch of pending sign-ins' secrets (digest above ``after``).
+
+    Expired sign-ins can never be finished: they are counted and left for the next start's
+    cleanup. Return the last digest of the batch, or None when there are no more.
+    """
+    page = repo.oauth_secrets_page(session, after=after, limit=limit)
+    for pending in page:
+        if pending.expires_at <= now:
+            tally.expired += 1
+            continue
+
+        def reread(digest: str = pending.digest) -> str | None:
+            return repo.oauth_secrets_of(session, digest)
+
+        def replace(old: str, new: str, digest: str = pending.digest) -> bool:
+            return repo.replace_oauth_secrets(session, digest, old, new)
+
+        outcome = reencrypt_secret(
+            pending.secrets, ring, dry_run=dry_run, reread=reread, replace=replace
+        )
+        tally.add(outcome, pending.account_id)
+    return page[-1].digest if len(page) == limit else None
 
 
 __all__ = [
+    "REFUSAL_STATUSES",
     "ConnectionMethod",
     "ConnectionSpec",
     "ConnectionState",
     "ConnectionView",
+    "KeyRing",
+    "SecretOutcome",
+    "SecretTally",
     "authenticator_for",
     "check_login",
     "cipher_for",
+    "clear_needs_reauth",
+    "encryption_keys",
     "get_connection",
+    "is_refused_login",
     "list_connections",
     "load_spec",
+    "mark_needs_reauth",
     "record_check",
+    "reencrypt_connections",
+    "reencrypt_oauth_states",
+    "reencrypt_secret",
     "save_connection",
     "save_secret",
     "spec_problems",

@@ -5,12 +5,19 @@ token cipher, and keeps one :class:`SalesforceClient` per account so the API bud
 access token carry over between requests. The connection itself (method, login URL, secrets
 encrypted) is :mod:`ringsync.domain.connections`' business; this module only wires it.
 
+When Salesforce refuses the stored login itself (``invalid_grant`` on the refresh token and the
+like), the access records it on the connection (state ``needs_reauth`` with Salesforce's error
+and the time), so the admin page, the integration API and ``ringsync status`` say to reconnect;
+a later successful grant or a reconnect clears it. Transient failures of the token endpoint
+(5xx, timeouts) are not recorded: they are retried.
+
 Tests (and the demo) put their own access on ``app.state.ringsync_salesforce`` before the first
 request, for example one whose HTTP client reaches sfemu in process.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +29,17 @@ from fastapi import Request
 from ringsync.clock import Clock
 from ringsync.domain.connections import (
     ConnectionSpec,
+    ConnectionState,
     authenticator_for,
     cipher_for,
+    clear_needs_reauth,
+    get_connection,
+    is_refused_login,
     load_spec,
+    mark_needs_reauth,
     save_secret,
 )
-from ringsync.errors import ConfigError, RingsyncError
+from ringsync.errors import AuthError, ConfigError, RingsyncError
 from ringsync.salesforce.auth import AccessToken, Authenticator
 from ringsync.salesforce.budget import ApiBudget, BudgetSnapshot
 from ringsync.salesforce.client import SalesforceClient
@@ -38,6 +50,8 @@ from ringsync.settings import Settings
 from ringsync.store.db import Database
 from ringsync.store.repositories import connections as connection_repo
 from ringsync.web.deps import get_context
+
+log = logging.getLogger(__name__)
 
 REVOKE_PATH = "/services/oauth2/revoke"
 STATE_ATTRIBUTE = "ringsync_salesforce"
@@ -63,6 +77,46 @@ class _MissingConnection:
         """Refuse: there is nothing to authenticate with."""
         del stale_token
         raise NotConnectedError(NOT_CONNECTED)
+
+
+class _RecordingAuth:
+    """Wrap an account's authenticator: a refused login marks the connection, a grant clears it.
+
+    Only grants go through here (an API call's 401 is the request path's business), so this
+    adds no request to Salesforce; it writes the connection's state, never a secret.
+    """
+
+    def __init__(
+        self,
+        inner: Authenticator,
+        *,
+        refused: Callable[[AuthError], None],
+        granted: Callable[[], None],
+    ) -> None:
+        self._inner = inner
+        self._refused = refused
+        self._granted = granted
+        self._seen: str | None = None
+
+    def current_token(self) -> AccessToken:
+        """Return the inner authenticator's token, recording a refusal or a fresh grant."""
+        return self._watch(self._inner.current_token)
+
+    def refresh(self, stale_token: str) -> AccessToken:
+        """Refresh through the inner authenticator, recording a refusal or a fresh grant."""
+        return self._watch(lambda: self._inner.refresh(stale_token))
+
+    def _watch(self, call: Callable[[], AccessToken]) -> AccessToken:
+        try:
+            token = call()
+        except AuthError as exc:
+            if is_refused_login(exc):
+                self._refused(exc)
+            raise
+        if token.value != self._seen:  # a new access token: a grant just succeeded
+            self._seen = token.value
+            self._granted()
+        return token
 
 
 @dataclass
@@ -137,7 +191,7 @@ class SalesforceAccess:
             clock=self.clock,
             token_sink=self._sink(database, account_id),
         )
-        built = self._build(auth)
+        built = self._build(self._recording(auth, database, account_id, row.connected_at))
         with self._lock:
             self._clients[account_id] = _Cached(row.connected_at, built)
         return built
@@ -173,6 +227,56 @@ class SalesforceAccess:
                 save_secret(session, account_id, self.cipher, "refresh_token", refresh_token)
 
         return save_rotated
+
+    def _recording(
+        self,
+        auth: Authenticator,
+        database: Database,
+        account_id: int,
+        connected_at: datetime | None,
+    ) -> Authenticator:
+        def refused(exc: AuthError) -> None:
+            try:
+                with database.write() as session:
+                    marked = mark_needs_reauth(
+                        session,
+                        account_id,
+                        error=exc.message,
+                        connected_at=connected_at,
+                        clock=self.clock,
+                    )
+            except Exception:  # the refusal itself must reach the caller, not this failure
+                log.warning(
+                    "could not record that account %s needs re-authorization",
+                    account_id,
+                    exc_info=True,
+                )
+                return
+            if marked:
+                log.warning(
+                    "Salesforce refused the stored login of account %s (%s): it needs reconnecting",
+                    account_id,
+                    exc.context.get("error_code") or exc.context.get("status"),
+                )
+
+        def granted() -> None:
+            try:
+                with database.read() as session:
+                    view = get_connection(session, account_id)
+                if view is None or view.state != ConnectionState.NEEDS_REAUTH:
+                    return
+                with database.write() as session:
+                    clear_needs_reauth(
+                        session, account_id, connected_at=connected_at, clock=self.clock
+                    )
+            except Exception:  # a working login must not fail over its status line
+                log.warning(
+                    "could not clear the re-authorization mark of account %s",
+                    account_id,
+                    exc_info=True,
+                )
+
+        return _RecordingAuth(auth, refused=refused, granted=granted)
 
     def revoke(self, spec: ConnectionSpec) -> bool:
         """Ask Salesforce to revoke the stored refresh token; tell whether it did."""

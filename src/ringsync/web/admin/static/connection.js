@@ -20,9 +20,16 @@ function render(status) {
   const box = byId("connection-status");
   const details = byId("connection-details");
   const connected = Boolean(status && status.connected);
-  box.dataset.state = connected ? "connected" : "disconnected";
+  // Salesforce refused the stored login (e.g. a revoked refresh token): sync waits for a reconnect.
+  const needsReauth = connected && status.state === "needs_reauth";
+  box.dataset.state = needsReauth ? "needs_reauth" : connected ? "connected" : "disconnected";
   const line = document.createElement("p");
-  if (connected) {
+  if (needsReauth) {
+    const strong = document.createElement("strong");
+    strong.textContent = "Reconnect needed:";
+    line.append(strong, " Salesforce refused the stored sign-in, so syncing is paused (nothing is lost). Click \"Reconnect\" below.");
+    line.classList.add("error");
+  } else if (connected) {
     line.innerHTML = "<strong>Connected</strong> to Salesforce.";
   } else {
     line.textContent = "Not connected. Connect Salesforce to sync Leads and Contacts.";
@@ -34,7 +41,7 @@ function render(status) {
   byId("check-hint").hidden = !connected;
   const more = byId("connect-details");
   if (more) {
-    more.open = !connected;
+    more.open = !connected || needsReauth;
     more.querySelector("summary").textContent = connected ? "Reconnect, or connect another org" : "Connect with OAuth";
   }
   byId("connect-button").textContent = connected ? "Reconnect" : "Connect Salesforce";
