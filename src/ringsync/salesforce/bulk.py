@@ -49,7 +49,7 @@ class BulkApi:
 
     # --- query ---------------------------------------------------------------------------
     def query_iter(
-        self, soql: str, *, include_deleted: bool = False, page_size: int = 50_000
+        self, soql: str, *, include_deleted: bool = False, page_size: int = 25_000
     ) -> Iterator[dict[str, str | None]]:
         """Create a query job, wait for it, then yield its rows page by page."""
         job = self._json(

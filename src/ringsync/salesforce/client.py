@@ -375,7 +375,7 @@ class SalesforceClient:
 
     # --- Bulk API 2.0 (delegated; same request path) --------------------------------------
     def bulk_query_iter(
-        self, soql: str, *, include_deleted: bool = False, page_size: int = 50_000
+        self, soql: str, *, include_deleted: bool = False, page_size: int = 25_000
     ) -> Iterator[dict[str, str | None]]:
         """Yield rows of a Bulk API 2.0 query job, one result page in memory at a time."""
         return self.bulk.query_iter(soql, include_deleted=include_deleted, page_size=page_size)

@@ -92,7 +92,7 @@ class _Window:
             self.modstamp = read.modstamp
         if len(self.keys) >= self.prune_at:
             self._prune()
-            self.prune_at = max(20_000, 2 * len(self.keys))
+            self.prune_at = max(20_000, len(self.keys) + len(self.keys) // 4)
 
     def _prune(self) -> None:
         if self.modstamp is None:
