@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import resource
 import threading
 import time
 from collections import Counter
@@ -192,6 +193,8 @@ def bench_push(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             else None
         ),
         "targets": {"collections_api_calls_per_record_max": 1 / 200, "bulk_calls_per_job_max": 10},
+        # The whole benchmark process (store, engine and the baseline's client; sfemu is apart).
+        "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 

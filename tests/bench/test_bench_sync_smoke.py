@@ -73,10 +73,11 @@ def test_push_sends_200_records_a_collections_call_and_one_small_bulk_job(
     assert linked > 400
     collections, bulk = push["collections"], push["bulk"]
     assert collections["records_sent"] == bulk["records_sent"] == linked
-    # Runs claim 300 rows (the ingest threshold) and send them 200 a call.
-    per_run = [min(300, linked - start) for start in range(0, linked, 300)]
-    assert collections["engine_runs"] == len(per_run)
-    assert collections["collections_calls"] == sum(math.ceil(n / 200) for n in per_run)
+    # One run claims 300 rows at a time (the ingest threshold), claims again after a full
+    # claim, and sends each claim 200 records a call.
+    per_claim = [min(300, linked - start) for start in range(0, linked, 300)]
+    assert collections["engine_runs"] == 1
+    assert collections["collections_calls"] == sum(math.ceil(n / 200) for n in per_claim)
     assert collections["api_calls"] == collections["collections_calls"]
     assert collections["bulk_ingest_calls"] == 0
     assert collections["salesforce_records_with_value"] == linked

@@ -424,6 +424,24 @@ def test_a_refusal_in_redis_takes_no_token_from_the_other_buckets(redis_prefix: 
         store.close()
 
 
+@pytest.mark.redis
+@pytest.mark.parametrize("where", ["redis", "memory"])
+def test_a_batch_takes_its_whole_cost_at_once_or_nothing(redis_prefix: str, where: str) -> None:
+    clock = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    store = RedisBuckets(REDIS_URL, redis_prefix, clock) if where == "redis" else MemoryBuckets()
+    bucket = Bucket("batch", Rate(10, 2))
+    now = clock.now().timestamp()
+    try:
+        assert store.take([bucket], now, 6) is None  # 4 left
+        refusal = store.take([bucket], now, 6)
+        assert refusal is not None
+        assert refusal.wait == 1.0  # 2 more tokens at 2 a second
+        assert store.take([bucket], now, 4) is None  # the refusal took nothing
+        assert store.take([bucket], now + 3, 6) is None  # refilled 6 in 3 s
+    finally:
+        store.close()
+
+
 def test_an_unreachable_redis_falls_back_to_counting_in_memory(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

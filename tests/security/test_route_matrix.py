@@ -43,6 +43,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{V1}/contacts/{{contact_id}}"): Rule(Access.SIGNED_IN),
     ("PATCH", f"{V1}/contacts/{{contact_id}}"): Rule(Access.SIGNED_IN, {"company": "X"}),
     ("POST", f"{V1}/events"): Rule(Access.SIGNED_IN),
+    ("POST", f"{V1}/events/batch"): Rule(Access.SIGNED_IN),
     ("POST", f"{V1}/tokens"): Rule(Access.ADMIN),
     ("GET", f"{V1}/tokens"): Rule(Access.ADMIN),
     ("DELETE", f"{V1}/tokens/{{token_id}}"): Rule(Access.ADMIN),

@@ -67,8 +67,8 @@ class Refusal:
 class BucketStore(Protocol):
     """Take one token from every bucket, or from none and say which one was empty."""
 
-    def take(self, buckets: Sequence[Bucket], now: float) -> Refusal | None:
-        """Take the tokens at ``now`` (seconds since the epoch) or refuse."""
+    def take(self, buckets: Sequence[Bucket], now: float, cost: float = 1.0) -> Refusal | None:
+        """Take ``cost`` tokens from each bucket at ``now`` (epoch seconds), or none and refuse."""
         ...
 
     def close(self) -> None:
@@ -84,8 +84,8 @@ class MemoryBuckets:
         self._state: dict[str, tuple[float, float, float]] = {}  # tokens, updated, full at
         self._lock = threading.Lock()
 
-    def take(self, buckets: Sequence[Bucket], now: float) -> Refusal | None:
-        """Take one token from each bucket atomically, or none."""
+    def take(self, buckets: Sequence[Bucket], now: float, cost: float = 1.0) -> Refusal | None:
+        """Take ``cost`` tokens from each bucket atomically, or none."""
         with self._lock:
             if len(self._state) >= MAX_KEYS:
                 self._forget_full(now)
@@ -96,9 +96,9 @@ class MemoryBuckets:
                 )
                 stamp = max(updated, now)
                 tokens = min(bucket.rate.burst, tokens + (stamp - updated) * bucket.rate.per_second)
-                if tokens < 1:
-                    return Refusal(index, (1 - tokens) / bucket.rate.per_second)
-                levels.append((tokens - 1, stamp))
+                if tokens < cost:
+                    return Refusal(index, (cost - tokens) / bucket.rate.per_second)
+                levels.append((tokens - cost, stamp))
             for bucket, (left, stamp) in zip(buckets, levels, strict=True):
                 full_at = stamp + (bucket.rate.burst - left) / bucket.rate.per_second
                 self._state[bucket.key] = (left, stamp, full_at)
@@ -113,15 +113,17 @@ class MemoryBuckets:
         """Nothing to let go of."""
 
 
-# KEYS: the buckets; ARGV[1]: now in seconds; then burst and refill per second for each key.
+# KEYS: the buckets; ARGV[1]: now in seconds; ARGV[2]: the tokens to take from each; then burst
+# and refill per second for each key.
 # Checks every bucket first and writes only when all hold a token (all or nothing).
 TAKE_SCRIPT = """
 local now = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
 local levels = {}
 local stamps = {}
 for i, key in ipairs(KEYS) do
-  local burst = tonumber(ARGV[2 * i])
-  local rate = tonumber(ARGV[2 * i + 1])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local rate = tonumber(ARGV[2 * i + 2])
   local state = redis.call('HMGET', key, 't', 'u')
   local tokens = tonumber(state[1])
   local updated = tonumber(state[2])
@@ -131,15 +133,15 @@ for i, key in ipairs(KEYS) do
   end
   local stamp = math.max(updated, now)
   tokens = math.min(burst, tokens + (stamp - updated) * rate)
-  if tokens < 1 then
-    return {i, math.ceil((1 - tokens) / rate * 1000)}
+  if tokens < cost then
+    return {i, math.ceil((cost - tokens) / rate * 1000)}
   end
-  levels[i] = tokens - 1
+  levels[i] = tokens - cost
   stamps[i] = stamp
 end
 for i, key in ipairs(KEYS) do
-  local burst = tonumber(ARGV[2 * i])
-  local rate = tonumber(ARGV[2 * i + 1])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local rate = tonumber(ARGV[2 * i + 2])
   redis.call('HSET', key, 't', string.format('%.6f', levels[i]),
              'u', string.format('%.6f', stamps[i]))
   redis.call('PEXPIRE', key, math.ceil(((burst - levels[i]) / rate + 60) * 1000))
@@ -175,13 +177,13 @@ class RedisBuckets:
                 self._script = self._client.register_script(TAKE_SCRIPT)
             return self._script
 
-    def take(self, buckets: Sequence[Bucket], now: float) -> Refusal | None:
+    def take(self, buckets: Sequence[Bucket], now: float, cost: float = 1.0) -> Refusal | None:
         """Take the tokens in Redis; while Redis is unreachable, in this process's memory."""
         import redis
 
         if self._down_until is not None and self._clock.now() < self._down_until:
-            return self._fallback.take(buckets, now)
-        args: list[str] = [repr(now)]
+            return self._fallback.take(buckets, now, cost)
+        args: list[str] = [repr(now), repr(float(cost))]
         for bucket in buckets:
             args += [repr(bucket.rate.burst), repr(bucket.rate.per_second)]
         keys = [self._prefix + bucket.key for bucket in buckets]
@@ -194,7 +196,7 @@ class RedisBuckets:
                 type(exc).__name__,
                 REDIS_RETRY_AFTER.total_seconds(),
             )
-            return self._fallback.take(buckets, now)
+            return self._fallback.take(buckets, now, cost)
         self._down_until = None
         return None if int(index) == 0 else Refusal(int(index) - 1, int(wait_ms) / 1000)
 

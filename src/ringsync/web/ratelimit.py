@@ -209,6 +209,22 @@ def refusal_message(bucket: Bucket) -> str:
     )
 
 
+def _batch_refusal(
+    refused: TooManyRequestsError, buckets: Sequence[Bucket], events: int, account_id: int
+) -> TooManyRequestsError:
+    """Return the 429 for a whole batch: wait until the emptied bucket holds the batch again."""
+    limit = str(refused.context.get("limit", ""))
+    bucket = next((b for b in buckets if b.key.partition(":")[0] == limit), buckets[0])
+    wait = refused.retry_after  # until the bucket holds the whole batch again
+    return TooManyRequestsError(
+        f"{refusal_message(bucket).replace('this event was', 'this batch was')}: none of its "
+        f"{events:,} events was recorded; try again in {wait} second{'s' if wait != 1 else ''}",
+        retry_after=wait,
+        limit=limit or bucket.key.partition(":")[0],
+        account_id=account_id,
+    )
+
+
 class RateLimits:
     """Check a request against its buckets; refuse with TooManyRequestsError (429)."""
 
@@ -225,11 +241,11 @@ class RateLimits:
         """Build the limits and their store from settings."""
         return cls(clock, RatePolicy.from_settings(settings), open_buckets(settings, clock))
 
-    def _take(self, buckets: Sequence[Bucket], account_id: int) -> None:
+    def _take(self, buckets: Sequence[Bucket], account_id: int, cost: int = 1) -> None:
         active = [b for b in buckets if b.rate.enabled]
         if not active:
             return
-        refusal = self._store.take(active, self._clock.now().timestamp())
+        refusal = self._store.take(active, self._clock.now().timestamp(), cost)
         if refusal is None:
             return
         bucket = active[refusal.index]
@@ -254,12 +270,34 @@ class RateLimits:
             self._logged[key] = now
         log.warning("rate limit reached: %s (logged at most once a minute per limit)", key)
 
-    def check_event(self, account_id: int, token_id: int | None) -> None:
-        """Take one event from the account's bucket and the API token's (when one is used)."""
+    def check_event(self, account_id: int, token_id: int | None, events: int = 1) -> None:
+        """Take ``events`` events from the account's bucket and the API token's (when used).
+
+        A batch counts every event it holds, taken in one atomic step from every bucket: the
+        batch passes whole or is refused whole with nothing taken and nothing written. A batch
+        larger than a bucket's burst can never pass and is refused at once.
+        """
         buckets = [Bucket(f"events-account:{account_id}", self.policy.events_per_account)]
         if token_id is not None:
             buckets.append(Bucket(f"events-token:{token_id}", self.policy.events_per_token))
-        self._take(buckets, account_id)
+        if events <= 1:
+            self._take(buckets, account_id)
+            return
+        active = [b for b in buckets if b.rate.enabled]
+        for bucket in active:
+            if events > bucket.rate.burst:
+                self._note(bucket.key)
+                raise TooManyRequestsError(
+                    f"{refusal_message(bucket)}; a batch of {events:,} events is larger than "
+                    f"the burst of {_count(bucket.rate.burst)}: send smaller batches",
+                    retry_after=max(1, math.ceil(bucket.rate.burst / bucket.rate.per_second)),
+                    limit=bucket.key.partition(":")[0],
+                    account_id=account_id,
+                )
+        try:
+            self._take(active, account_id, events)
+        except TooManyRequestsError as exc:
+            raise _batch_refusal(exc, active, events, account_id) from None
 
     def check_salesforce_action(self, account_id: int, action: str) -> None:
         """Take one of the account's admin actions of this kind that spend Salesforce calls."""

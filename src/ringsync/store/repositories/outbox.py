@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from ringsync.store.repositories.dialect import execute_many, is_postgres
+from ringsync.store.repositories.dialect import execute_many, insert_many_returning, is_postgres
 from ringsync.store.tables import OutboxEntry, table_of
 
 PENDING = "pending"
@@ -57,6 +57,15 @@ def add(
 def add_many(session: Session, rows: Sequence[dict[str, object]]) -> None:
     """Append many outbox rows at once (bulk paths); each dict has the table's columns."""
     execute_many(session, insert(_TABLE), _TABLE, [dict(row) for row in rows])
+
+
+def add_many_returning(session: Session, rows: Sequence[dict[str, object]]) -> dict[int, int]:
+    """Append many outbox rows, at most one per contact; return each row's id by contact id."""
+    if not rows:
+        return {}
+    stmt = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.contact_id)
+    returned = insert_many_returning(session, stmt, _TABLE, [dict(row) for row in rows])
+    return {int(contact_id): int(row_id) for row_id, contact_id in returned}
 
 
 def _row(entry: OutboxEntry) -> OutboxRow:

@@ -8,29 +8,39 @@ Salesforce soon; the outbox row makes the wake-up an optimisation, not a require
 Events are rate limited per account and per API token (token buckets sized for a contact
 center, ``RINGSYNC_RATE_LIMIT_EVENTS_*``); a refused event answers 429 with ``Retry-After``
 before anything is written, so sending it again later records it once.
+
+``POST /api/v1/events/batch`` takes up to 500 such events (each with its own
+``idempotency_key`` field) and records them in one transaction with set-based statements,
+answering 207 with one result per event, in order: created, replayed, or an error (unknown
+contact, validation problem, key reused for a different event) that never fails the others.
+The rate limits count every event of a batch; a batch they cannot take is refused whole (429)
+before anything is written. The runner is woken once per batch.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import UTC
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import ValidationError as SchemaError
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ringsync.domain.activities import MAX_EXTERNAL_ID, record_activity
-from ringsync.domain.contacts import find_contact_by_phone, get_contact
-from ringsync.domain.phones import mask_raw
+from ringsync.domain.activities import (
+    KEY_REUSED,
+    MAX_BATCH,
+    MAX_EXTERNAL_ID,
+    BatchItem,
+    EventOutcome,
+    record_event,
+    record_events,
+)
 from ringsync.domain.tracking import ActivityDirection, ActivityEvent, ActivityKind
-from ringsync.errors import NotFoundError, Problem, ValidationError
-from ringsync.store.tables import Activity
+from ringsync.errors import Problem, ValidationError
 from ringsync.web.deps import ApiAccount, ContextDep
 from ringsync.web.errors import ConflictError, error_response
 from ringsync.web.ratelimit import RateLimitsDep
@@ -181,32 +191,6 @@ def _check(body: EventBody, header: str | None) -> tuple[ActivityEvent, str]:
     return event, key
 
 
-def _contact_id(session: Session, account_id: int, body: EventBody) -> int:
-    if body.contact_id is not None:
-        return get_contact(session, account_id, body.contact_id).id
-    assert body.phone is not None
-    found = find_contact_by_phone(session, account_id, body.phone)
-    if found is None:
-        raise NotFoundError(
-            f"no contact has phone {mask_raw(body.phone)}; create it first", account_id=account_id
-        )
-    return found.id
-
-
-def _stored(session: Session, account_id: int, key: str) -> Activity:
-    stmt = select(Activity).where(Activity.account_id == account_id, Activity.external_id == key)
-    return session.scalars(stmt).one()
-
-
-def _same_event(stored: Activity, contact_id: int, event: ActivityEvent) -> bool:
-    return (
-        stored.contact_id == contact_id
-        and stored.kind == event.kind.value
-        and stored.direction == event.direction.value
-        and stored.occurred_at == event.occurred_at.astimezone(UTC)
-    )
-
-
 @router.post("/events", status_code=201, response_model=EventOut)
 def post_event(
     body: EventBody,
@@ -220,21 +204,172 @@ def post_event(
     limits.check_event(caller.account_id, caller.token_id)  # 429 before anything is written
     event, key = _check(body, idempotency_key)
     with ctx.database.write() as session:
-        contact_id = _contact_id(session, caller.account_id, body)
-        result = record_activity(session, caller.account_id, contact_id, event, clock=ctx.clock)
-        if result.duplicate:
-            stored = _stored(session, caller.account_id, key)
-            if not _same_event(stored, contact_id, event):
-                raise ConflictError(
-                    "this idempotency key was already used for a different event",
-                    account_id=caller.account_id,
-                )
-            activity_id = stored.id
-        else:
-            assert result.activity_id is not None
-            activity_id = result.activity_id
-    if result.duplicate:
+        recorded = record_event(
+            session,
+            caller.account_id,
+            event,
+            contact_id=body.contact_id,
+            phone=body.phone,
+            clock=ctx.clock,
+        )
+        if recorded.conflict:
+            raise ConflictError(KEY_REUSED, account_id=caller.account_id)
+    assert recorded.activity_id is not None
+    if recorded.duplicate:
         response.headers[REPLAYED_HEADER] = "true"
     else:
         ctx.wake(caller.account_id)
-    return EventOut(id=activity_id, contact_id=contact_id, type=body.type, idempotency_key=key)
+    return EventOut(
+        id=recorded.activity_id, contact_id=recorded.contact_id, type=body.type, idempotency_key=key
+    )
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+_BATCH_ITEMS = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/EventBody"},
+        "minItems": 1,
+        "maxItems": MAX_BATCH,
+        "description": (
+            f"1 to {MAX_BATCH} events in the schema of POST /api/v1/events, each with its own "
+            "idempotency_key; an event that does not fit the schema gets an error result."
+        ),
+    }
+)
+
+
+class EventBatchBody(BaseModel):
+    """Up to 500 events; each is checked on its own, so one bad event fails only itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH), _BATCH_ITEMS]
+
+
+class ProblemOut(BaseModel):
+    """One thing wrong with an event: the field, why, and a machine-readable code."""
+
+    field: str
+    reason: str
+    code: str
+
+
+class EventErrorOut(BaseModel):
+    """Why an event of a batch was not recorded (same codes as the single route's errors)."""
+
+    code: str = Field(description="not_found, validation_error or conflict.")
+    message: str
+    details: list[ProblemOut] = Field(default_factory=list)
+
+
+class EventResultOut(BaseModel):
+    """The result of one event of a batch, at the event's position."""
+
+    index: int = Field(description="The event's position in the batch, from 0.")
+    status: Literal["created", "replayed", "error"]
+    id: int | None = Field(default=None, description="The activity (created or replayed).")
+    contact_id: int | None = None
+    type: EventType | None = None
+    idempotency_key: str | None = None
+    error: EventErrorOut | None = None
+
+
+class EventBatchOut(BaseModel):
+    """Counts and one result per event, in the order sent."""
+
+    created: int
+    replayed: int
+    failed: int
+    results: list[EventResultOut]
+
+
+def _schema_problems(exc: SchemaError) -> list[Problem]:
+    return [
+        Problem(".".join(str(p) for p in e["loc"]) or "event", str(e["msg"]), str(e["type"]))
+        for e in exc.errors()
+    ]
+
+
+def _batch_item(raw: Any) -> tuple[BatchItem, EventBody | None]:
+    try:
+        body = EventBody.model_validate(raw)
+    except SchemaError as exc:
+        error = ValidationError("the event is not valid", _schema_problems(exc))
+        return BatchItem(None, error=error), None
+    try:
+        event, _key = _check(body, None)
+    except ValidationError as exc:
+        return BatchItem(None, error=exc), body
+    return BatchItem(event, contact_id=body.contact_id, phone=body.phone), body
+
+
+def _result(index: int, outcome: EventOutcome, body: EventBody | None) -> EventResultOut:
+    error = None
+    if outcome.status == "error":
+        error = EventErrorOut(
+            code=outcome.code or "error",
+            message=outcome.message or "the event was not recorded",
+            details=[ProblemOut(**p.as_dict()) for p in outcome.problems],
+        )
+    key = (body.idempotency_key or "").strip() or None if body is not None else None
+    return EventResultOut(
+        index=index,
+        status=outcome.status,
+        id=outcome.activity_id,
+        contact_id=outcome.contact_id if outcome.status != "error" else None,
+        type=body.type if body is not None else None,
+        idempotency_key=key,
+        error=error,
+    )
+
+
+@router.post(
+    "/events/batch",
+    status_code=207,
+    response_model=EventBatchOut,
+    responses={
+        207: {"description": "One result per event, in order (created, replayed or error)."},
+        429: {"description": "The rate limits cannot take every event; nothing was recorded."},
+        503: {"description": "The database is unavailable; retry the same batch."},
+    },
+)
+def post_event_batch(
+    batch: EventBatchBody, caller: ApiAccount, ctx: ContextDep, limits: RateLimitsDep
+) -> EventBatchOut:
+    """Record up to 500 calls or texts in one transaction, each once however often it is sent.
+
+    Each event follows the schema of ``POST /api/v1/events`` and carries its own
+    ``idempotency_key`` field (the ``Idempotency-Key`` header is not used here). The answer is
+    207 with one result per event, in the order sent: ``created``, ``replayed`` (the key was
+    recorded before for the same event; ``id`` is the stored activity) or ``error`` with a code
+    (``not_found`` for an unknown contact, ``validation_error`` with details, ``conflict`` for a
+    key already used for a different event). A bad event never fails the others. Events of one
+    contact are applied in the order sent, so the contact's totals and last-call fields equal
+    sending them one by one; one outbox row is written per contact. The rate limits count every
+    event of the batch, and a batch they cannot take is refused whole with 429 and
+    ``Retry-After`` before anything is written. A body over the 1 MB request limit is refused
+    (500 events fit when their texts average under about 1.5 KB). Retrying a whole batch after
+    a 503 or a lost answer is safe: recorded events come back as ``replayed``.
+    """
+    limits.check_event(caller.account_id, caller.token_id, len(batch.events))  # 429 first
+    parsed = [_batch_item(raw) for raw in batch.events]
+    with ctx.database.write() as session:
+        outcomes = record_events(
+            session, caller.account_id, [item for item, _ in parsed], clock=ctx.clock
+        )
+    results = [
+        _result(index, outcome, body)
+        for index, (outcome, (_, body)) in enumerate(zip(outcomes, parsed, strict=True))
+    ]
+    created = sum(r.status == "created" for r in results)
+    replayed = sum(r.status == "replayed" for r in results)
+    if created:
+        ctx.wake(caller.account_id)
+    return EventBatchOut(
+        created=created,
+        replayed=replayed,
+        failed=len(results) - created - replayed,
+        results=results,
+    )
