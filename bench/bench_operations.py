@@ -35,6 +35,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,25 +59,38 @@ def _say(text: str) -> None:
 
 
 class _Watcher:
-    """Print the store's contact count every few seconds while the operation runs."""
+    """Every few seconds, print the contact count and the operation's stored progress.
 
-    def __init__(self, count: Callable[[], int], every: float) -> None:
+    The stored progress is what the admin page and ``ringsync op status`` read: the pull's
+    engine pass stores it after each of its batches.
+    """
+
+    def __init__(
+        self, count: Callable[[], int], progress: Callable[[], int | None], every: float
+    ) -> None:
         self._count = count
+        self._progress = progress
         self._every = every
         self._stop = threading.Event()
         self.samples = 0
+        self.progress_seen: list[int] = []
         self._thread = threading.Thread(target=self._loop, name="progress-watcher", daemon=True)
 
     def _loop(self) -> None:
         started = time.perf_counter()
         while not self._stop.wait(self._every):
             try:
-                contacts = self._count()
+                contacts, stored = self._count(), self._progress()
             except Exception as exc:  # a busy SQLite read must not stop the benchmark
                 _say(f"  [watch] count unavailable: {type(exc).__name__}")
                 continue
             self.samples += 1
-            _say(f"  [watch] {time.perf_counter() - started:7.1f}s  {contacts} contacts stored")
+            if stored is not None:
+                self.progress_seen.append(stored)
+            _say(
+                f"  [watch] {time.perf_counter() - started:7.1f}s  {contacts} contacts stored, "
+                f"operation progress {stored}"
+            )
 
     def __enter__(self) -> _Watcher:
         if self._every > 0:
@@ -138,8 +152,17 @@ def operation_ringsync(
     # runner.cancel() is not used: the runner renews its 5-minute lease only between batches,
     # so during a long engine pass cancel() sees an expired lease and closes the operation.
     stop = threading.Event()
-    with _Watcher(lambda: contact_count(database, account_id), watch_seconds) as watcher:
+    current: dict[str, int] = {}
+
+    def stored_progress() -> int | None:
+        if "id" not in current:
+            return None
+        return runner.status(account_id, current["id"]).progress_done
+
+    count = partial(contact_count, database, account_id)
+    with _Watcher(count, stored_progress, watch_seconds) as watcher:
         queued = runner.start(account_id, kind)
+        current["id"] = queued.id
         done = runner.execute(account_id, queued.id, on_progress=progress, should_stop=stop.is_set)
     seconds = time.perf_counter() - run_started
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
@@ -173,6 +196,7 @@ def operation_ringsync(
         "progress_first": updates[:3],
         "progress_last": updates[-3:],
         "watch_samples": watcher.samples,
+        "stored_progress_seen": watcher.progress_seen,
         "lrn_calls": lrn.call_count,
         "contacts": contact_count(database, account_id),
         "api_calls": run_calls["api_calls_total"],
@@ -302,6 +326,7 @@ def bench_operation(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "progress_first": ours["progress_first"],
         "progress_last": ours["progress_last"],
         "watch_samples": ours["watch_samples"],
+        "stored_progress_seen": ours["stored_progress_seen"],
         "api_calls": ours["api_calls"],
         "api_calls_by_endpoint": ours["calls_by_endpoint"],
         "api_calls_per_record": round(ours["api_calls"] / max(read, 1), 7),
