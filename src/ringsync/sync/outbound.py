@@ -241,8 +241,16 @@ class _Pass:
                     )
                 else:
                     settler.skipped(skip, sobject.value)
+            # A contact linked to the record found by its phone still has its own changes to
+            # send (the record was read, not written): its rows go back for the next run,
+            # which updates the record against the new link's base. One not linked (the
+            # record went elsewhere by priority) is done, as nothing would change.
+            linked = sync_links.by_contacts(session, ctx.account_id, [int(c) for c in adopted])
             for contact_id, reason in adopted.items():
-                settler.done(contact_id)
+                if int(contact_id) in linked:
+                    settler.wait(contact_id, "linked to an existing record; sent next", now=True)
+                else:
+                    settler.done(contact_id)
                 settler.log(
                     LogAction.SKIPPED, reason, sobject=sobject.value, contact_id=int(contact_id)
                 )

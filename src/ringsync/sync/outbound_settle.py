@@ -238,13 +238,13 @@ class Settler:
         )
         return True
 
-    def wait(self, contact_id: str, why: str) -> None:
-        """Release a contact's rows for a later run (its create is in flight elsewhere)."""
+    def wait(self, contact_id: str, why: str, *, now: bool = False) -> None:
+        """Release a contact's rows for a later run (after the retry delay, or at once)."""
         outbox_repo.release(
             self.session,
             self.ctx.account_id,
             self.ids(contact_id),
-            retry_at=self.ctx.at + self.opts.retry_delay,
+            retry_at=None if now else self.ctx.at + self.opts.retry_delay,
             error=why,
         )
 

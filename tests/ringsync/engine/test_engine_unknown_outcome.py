@@ -168,6 +168,43 @@ def test_adopting_the_record_of_a_create_whose_response_was_lost_keeps_a_newer_e
     assert store.outbox("pending") == []
 
 
+def test_adopting_the_record_of_a_lost_create_still_sends_the_calls_made_since(
+    socket_engine: SyncEngine,
+    sf_app: Any,
+    org: Any,
+    store: Any,
+    account_id: int,
+    clock: FrozenClock,
+    configure: Any,
+) -> None:
+    # Tracking fields go only one way: reading the adopted record cannot bring them in, so
+    # the contact's rows must stay to update it (found by the latency fault's seeds 7 and 8).
+    from datetime import UTC, datetime
+
+    from ringsync.domain.tracking import ActivityDirection, ActivityEvent, ActivityKind
+
+    configure(create_direction="both")
+    contact_id = store.add_contact(phone=PHONE, last_name="Ng", company="Acme")
+    sf_app.state.sfemu.faults.add(
+        {"kind": "drop_after_write", "endpoint": "composite/*", "count": 1}
+    )
+    assert socket_engine.run_outbound(account_id).totals == {"skipped": 1}  # outcome unknown
+    sf_app.state.sfemu.faults.clear()
+    clock.advance(5)
+    when = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    store.activity(
+        contact_id, ActivityEvent("call-9", ActivityKind.CALL, ActivityDirection.OUTBOUND, when)
+    )
+    clock.advance(timedelta(minutes=2))
+
+    socket_engine.run_outbound(account_id)  # finds the record by phone and links it
+    socket_engine.run_outbound(account_id)  # sends what the record does not have yet
+
+    [lead] = org.iter_records("Lead")
+    assert lead["Total_Outbound_Calls__c"] == 1
+    assert store.outbox("pending") == []
+
+
 def test_reading_the_record_of_a_create_whose_response_was_lost_keeps_a_newer_edit(
     socket_engine: SyncEngine,
     sf_app: Any,

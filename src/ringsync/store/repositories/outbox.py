@@ -160,9 +160,14 @@ def settle(
 
 
 def release(
-    session: Session, account_id: int, ids: Sequence[int], *, retry_at: datetime, error: str
+    session: Session,
+    account_id: int,
+    ids: Sequence[int],
+    *,
+    retry_at: datetime | None,
+    error: str,
 ) -> int:
-    """Give rows back for a later retry: still pending, leased until ``retry_at``."""
+    """Give rows back for a later retry: still pending, leased until ``retry_at`` (None: free)."""
     if not ids:
         return 0
     stmt = (
