@@ -142,6 +142,7 @@ class _Pass:
     user_mapping: Mapping[str, str] = field(default_factory=dict)
     in_flight: dict[int, InFlight] = field(default_factory=dict)
     refused: dict[str, set[str]] = field(default_factory=dict)
+    requeued: bool = False  # rows given back to send at once (a record adopted by phone)
 
     def load(self) -> None:
         """Load the claimed contacts' states, links, in-flight values, open failed writes and
@@ -249,6 +250,7 @@ class _Pass:
             for contact_id, reason in adopted.items():
                 if int(contact_id) in linked:
                     settler.wait(contact_id, "linked to an existing record; sent next", now=True)
+                    self.requeued = True
                 else:
                     settler.done(contact_id)
                 settler.log(
@@ -357,9 +359,10 @@ def run_outbound(
 
     Rows are claimed ``claim_limit`` at a time; a full claim is followed by another (up to
     ``max_claims`` in one run), so a backlog larger than one claim drains in one wake-up instead
-    of waiting for the account's next event. ``keep_lease`` is called between batches; when it
-    raises (the lease was lost) the run stops before the next send and the rows not yet sent
-    stay claimed until their claim lapses.
+    of waiting for the account's next event; so is a claim that gave rows back to send at once
+    (a contact linked to the record found by its phone, updated in the next round).
+    ``keep_lease`` is called between batches; when it raises (the lease was lost) the run
+    stops before the next send and the rows not yet sent stay claimed until their claim lapses.
     """
     made: dict[SyncObject, ObjectTools] = {}
     for round_number in range(opts.max_claims):
@@ -376,7 +379,7 @@ def run_outbound(
             if sobject not in made:
                 made[sobject] = tools(sobject)
             outbound.run_group(sobject, members, made[sobject])
-        if len(claimed.rows) < opts.claim_limit:
+        if len(claimed.rows) < opts.claim_limit and not outbound.requeued:
             return
 
 
