@@ -311,10 +311,12 @@ class SyncEngine:
         return keep
 
     def _outbound_options(self) -> OutboundOptions:
-        """Return the outbound options; under a lease, claims last exactly as long as it."""
+        """Return the outbound options on the engine's clock; under a lease, claims last exactly
+        as long as it."""
+        options = replace(self.options.outbound, clock=self.options.outbound.clock or self.clock)
         if self._lease is None:
-            return self.options.outbound
-        return replace(self.options.outbound, lease=self._lease.ttl)
+            return options
+        return replace(options, lease=self._lease.ttl)
 
     # --- failed records -----------------------------------------------------------------
     def list_failed(self, account_id: int) -> list[FailedRecord]:

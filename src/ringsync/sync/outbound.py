@@ -10,7 +10,10 @@ keeps it open with every field it names.
 Sending goes in batches of ``send_batch`` contacts per object, each settled in its own
 transaction. Between batches the run renews the account lease it works under (``keep_lease``);
 when the lease is lost the run stops before sending more, and the unsent rows stay claimed until
-their claim lapses, for the new holder.
+their claim lapses, for the new holder. Before each batch the run also extends the claim on the
+rows it has not settled yet once half of the claim lease has run out, so no other claimer (a
+push, another worker's sweep) takes them while it is still sending; a contact one of whose rows
+was taken over anyway is left to its new holder: not sent, its other rows given back, logged.
 
 An update whose call failed as a whole (a lost response) may have been applied: its values are
 kept in flight (``sync_in_flight``) until the record is read again or a later write of the field
@@ -24,11 +27,13 @@ for one number.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from ringsync.clock import Clock, SystemClock
 from ringsync.errors import AuthError
 from ringsync.mapping.catalog import FieldMapping, SyncObject
 from ringsync.mapping.convert import Conversion, Failed
@@ -47,7 +52,7 @@ from ringsync.store.repositories import (
 )
 from ringsync.store.repositories.sync_failed import INBOUND_OPERATION
 from ringsync.store.repositories.sync_in_flight import InFlight
-from ringsync.store.repositories.sync_log import LogAction
+from ringsync.store.repositories.sync_log import LogAction, LogEntry
 from ringsync.sync.inbound import take_echoes
 from ringsync.sync.inbound_apply import BatchContext, apply_batch
 from ringsync.sync.outbound_send import SendResult, send_creates, send_updates
@@ -67,6 +72,10 @@ from ringsync.sync.states import link_state, load_states
 PHONE_FORMATS_PER_QUERY = 300
 CONVERSION_FAILED = "CONVERSION"
 NOTHING_TO_SEND = "nothing to send"
+CLAIM_LOST = "claim_lost"
+CLAIM_LOST_REASON = "not sent by this run: its outbox claim was taken over by another run"
+
+logger = logging.getLogger(__name__)
 
 KeepLease = Callable[[], None]
 """Called between send batches: renew the account lease when due; raise LeaseLostError if lost."""
@@ -88,6 +97,7 @@ class OutboundOptions:
     retry_delay: timedelta = timedelta(minutes=1)
     max_attempts: int = 5
     send_batch: int = 200
+    clock: Clock | None = None  # times the claim extensions; None: the system clock
 
     @property
     def settle(self) -> SettleOptions:
@@ -103,12 +113,18 @@ class ObjectTools:
     schema: ReadSchema
 
 
-def claim(db: Database, ctx: BatchContext, opts: OutboundOptions) -> Claimed:
-    """Claim pending outbox rows (SKIP LOCKED on Postgres, an immediate transaction on SQLite)."""
+def claim(
+    db: Database, ctx: BatchContext, opts: OutboundOptions, now: datetime | None = None
+) -> Claimed:
+    """Claim pending outbox rows (SKIP LOCKED on Postgres, an immediate transaction on SQLite).
+
+    ``now`` is when the claim is taken (the run's start, ``ctx.at``, when not given).
+    """
     claimed = Claimed()
+    at = ctx.at if now is None else now
     with db.write() as session:
         rows = outbox_repo.claim(
-            session, ctx.account_id, opts.worker, ctx.at, lease=opts.lease, limit=opts.claim_limit
+            session, ctx.account_id, opts.worker, at, lease=opts.lease, limit=opts.claim_limit
         )
     for row in rows:
         claimed.add(row)
@@ -128,6 +144,31 @@ def _capturing(convert: RowConverter, failures: set[str]) -> RowConverter:
 
 
 @dataclass
+class _RunClock:
+    """The run's time: its start (``ctx.at``, read from the engine's clock) plus the time
+    elapsed since, measured on ``clock``, so claims stay in the engine's timeline."""
+
+    start: datetime
+    clock: Clock
+    origin: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.origin = self.clock.now()
+
+    def now(self) -> datetime:
+        """Return the run's current time."""
+        return self.start + (self.clock.now() - self.origin)
+
+
+@dataclass
+class _Hold:
+    """The claim a pass holds on its rows: when it ends and when it was last taken or extended."""
+
+    until: datetime
+    renewed: datetime
+
+
+@dataclass
 class _Pass:
     """One outbound pass over claimed rows: the loaded states and the collaborators."""
 
@@ -137,6 +178,7 @@ class _Pass:
     claimed: Claimed
     owners: Mapping[str, int]
     opts: OutboundOptions
+    hold: _Hold
     states: Mapping[str, ContactState] = field(default_factory=dict)
     links: Mapping[str, LinkState] = field(default_factory=dict)
     user_mapping: Mapping[str, str] = field(default_factory=dict)
@@ -165,6 +207,61 @@ class _Pass:
             if isinstance(props, list):
                 self.claimed.fields[key].update(str(p) for p in props)
             self.refused.setdefault(key, set()).add(record.sobject)
+
+    def keep_claims(self, contacts: Sequence[str], now: datetime) -> None:
+        """Extend the claim on the rows of ``contacts`` (not settled yet) once half of the
+        claim lease has run out.
+
+        A contact one of whose rows another claimer took over is left to it: not sent by this
+        run, its other rows given back at once (not settled), a log row and ``claim_lost``.
+        """
+        if now - self.hold.renewed < self.opts.lease / 2:
+            return
+        rows = self.claimed.rows
+        ids = [r.id for c in contacts for r in rows.get(c, [])]
+        until = now + self.opts.lease
+        ctx = self.ctx
+        with self.db.write() as session:
+            held = outbox_repo.extend_claims(
+                session,
+                ctx.account_id,
+                self.opts.worker,
+                ids,
+                held_until=self.hold.until,
+                until=until,
+            )
+            lost = [c for c in contacts if any(r.id not in held for r in rows.get(c, []))]
+            if lost:
+                mine = [r.id for c in lost for r in rows[c] if r.id in held]
+                outbox_repo.release(
+                    session, ctx.account_id, mine, retry_at=None, error=CLAIM_LOST_REASON
+                )
+                entries = [
+                    LogEntry(
+                        OUTBOUND,
+                        LogAction.SKIPPED,
+                        CLAIM_LOST_REASON,
+                        contact_id=int(c),
+                        run_id=ctx.run_id,
+                    )
+                    for c in lost
+                ]
+                sync_log.add_entries(session, ctx.account_id, entries, now)
+        self.hold = _Hold(until, now)
+        if not lost:
+            return
+        for contact_id in lost:
+            rows.pop(contact_id, None)
+            self.claimed.fields.pop(contact_id, None)
+            self.refused.pop(contact_id, None)  # its open failed write stays for the holder
+        ctx.totals[CLAIM_LOST] += len(lost)
+        logger.warning(
+            "account %s: %d contact(s) of outbound run %s not sent, their outbox claim was "
+            "taken over by another run",
+            ctx.account_id,
+            len(lost),
+            ctx.run_id,
+        )
 
     def batches(self) -> list[tuple[SyncObject, list[str]]]:
         """Split each object's contacts into send batches (one batch above the Bulk threshold)."""
@@ -363,27 +460,40 @@ def run_outbound(
     (a contact linked to the record found by its phone, updated in the next round).
     ``keep_lease`` is called between batches; when it raises (the lease was lost) the run
     stops before the next send and the rows not yet sent stay claimed until their claim lapses.
+    Before each batch, once half of the claim lease has run out (on ``opts.clock``), the claim
+    on the rows not settled yet is extended; a contact whose row was taken over is not sent.
     """
     made: dict[SyncObject, ObjectTools] = {}
+    clock = _RunClock(ctx.at, opts.clock or SystemClock())
     for round_number in range(opts.max_claims):
         if round_number:
             keep_lease()
-        claimed = claim(db, ctx, opts)
+        now = clock.now()
+        claimed = claim(db, ctx, opts, now)
         if not claimed.rows:
             return
-        outbound = _Pass(client, db, ctx, claimed, owners, opts)
+        full = len(claimed.rows) >= opts.claim_limit
+        outbound = _Pass(client, db, ctx, claimed, owners, opts, _Hold(now + opts.lease, now))
         outbound.load()
-        for number, (sobject, members) in enumerate(outbound.batches()):
+        batches = outbound.batches()
+        for number, (sobject, members) in enumerate(batches):
             if number:
                 keep_lease()
+            unsettled = [c for _, later in batches[number:] for c in later]
+            outbound.keep_claims(unsettled, clock.now())
+            members = [c for c in members if c in claimed.rows]  # less those taken over
+            if not members:
+                continue
             if sobject not in made:
                 made[sobject] = tools(sobject)
             outbound.run_group(sobject, members, made[sobject])
-        if len(claimed.rows) < opts.claim_limit and not outbound.requeued:
+        if not full and not outbound.requeued:
             return
 
 
 __all__ = [
+    "CLAIM_LOST",
+    "CLAIM_LOST_REASON",
     "NOTHING_TO_SEND",
     "OUTBOUND",
     "KeepLease",

@@ -6,10 +6,12 @@ run's start move only when a test says so (same-second scenarios are exact).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx2
 import pytest
 
 from ringsync.clock import FrozenClock
@@ -24,6 +26,8 @@ from ringsync.domain.contacts import (
 )
 from ringsync.domain.tracking import ActivityEvent
 from ringsync.domain.users import create_user
+from ringsync.salesforce.auth import GrantAuthenticator
+from ringsync.salesforce.budget import ApiBudget
 from ringsync.salesforce.client import SalesforceClient
 from ringsync.salesforce.retry import RetryPolicy
 from ringsync.store.db import Database
@@ -85,6 +89,44 @@ def engine(
         options=engine_options,
         wake=woken.append,
     )
+
+
+@pytest.fixture
+def single_try_client(
+    sf_http: httpx2.Client, password_auth: GrantAuthenticator, clock: FrozenClock
+) -> SalesforceClient:
+    """A client that tries each call once and never sleeps (for tests that count the calls)."""
+    return SalesforceClient(
+        sf_http,
+        password_auth,
+        retry=RetryPolicy.seeded(5, max_attempts=1),
+        budget=ApiBudget(clock),
+        clock=clock,
+        sleep=lambda _seconds: None,
+    )
+
+
+EditLeads = Callable[[Sequence[str], str], list[str]]
+
+
+@pytest.fixture
+def edited_leads(engine: SyncEngine, org: Any, store: Store, account_id: int) -> EditLeads:
+    """Return ``edit(phones, first_name)``: one Lead per phone, pulled, then each contact's first
+    name edited (one pending outbox row each); it returns the Lead ids."""
+
+    def edit(phones: Sequence[str], first_name: str) -> list[str]:
+        leads = [
+            str(org.create("Lead", {"LastName": "Ng", "Company": "Acme", "Phone": phone}))
+            for phone in phones
+        ]
+        engine.run_inbound(account_id)
+        for phone in phones:
+            person = store.by_phone(phone)
+            assert person is not None
+            store.edit(int(person["id"]), first_name=first_name)
+        return leads
+
+    return edit
 
 
 @dataclass

@@ -6,7 +6,7 @@ for every write call, so a push of three batches (one contact each) outlives a 1
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,10 +15,7 @@ import pytest
 
 from ringsync.clock import FrozenClock
 from ringsync.runtime.leases import Lease, LeaseRepository, account_lease_key
-from ringsync.salesforce.auth import GrantAuthenticator
-from ringsync.salesforce.budget import ApiBudget
 from ringsync.salesforce.client import SalesforceClient
-from ringsync.salesforce.retry import RetryPolicy
 from ringsync.store.db import Database
 from ringsync.sync.engine import EngineOptions, RunLease, SyncEngine
 from ringsync.sync.inbound import InboundOptions
@@ -38,8 +35,8 @@ def engine_options() -> EngineOptions:
 
 def _slow_engine(
     database: Database,
+    client: SalesforceClient,
     sf_http: httpx2.Client,
-    password_auth: GrantAuthenticator,
     clock: FrozenClock,
     options: EngineOptions,
     on_write: Callable[[], None],
@@ -51,47 +48,26 @@ def _slow_engine(
             on_write()
 
     sf_http.event_hooks = {"response": [slow]}
-    client = SalesforceClient(
-        sf_http,
-        password_auth,
-        retry=RetryPolicy.seeded(5, max_attempts=1),
-        budget=ApiBudget(clock),
-        clock=clock,
-        sleep=lambda _seconds: None,
-    )
     return SyncEngine(database, lambda _account: client, clock=clock, options=options)
 
 
-def _three_edited(engine: SyncEngine, org: Any, store: Any, account_id: int) -> list[str]:
-    leads = [
-        str(org.create("Lead", {"LastName": "Ng", "Company": "Acme", "Phone": phone}))
-        for phone in PHONES
-    ]
-    engine.run_inbound(account_id)
-    for phone in PHONES:
-        person = store.by_phone(phone)
-        assert person is not None
-        store.edit(int(person["id"]), first_name="Pushed")
-    return leads
-
-
 def test_a_push_longer_than_the_lease_renews_it_between_batches(
-    engine: SyncEngine,
+    edited_leads: Callable[[Sequence[str], str], list[str]],
     engine_options: EngineOptions,
     database: Database,
     sf_http: httpx2.Client,
-    password_auth: GrantAuthenticator,
+    single_try_client: SalesforceClient,
     org: Any,
     store: Any,
     account_id: int,
     clock: FrozenClock,
 ) -> None:
-    leads = _three_edited(engine, org, store, account_id)
+    leads = edited_leads(PHONES, "Pushed")
     leases = LeaseRepository(database, clock)
     key = account_lease_key(account_id)
     held = leases.acquire(key, "worker-a:job-1", TTL)
     assert held is not None
-    slow = _slow_engine(database, sf_http, password_auth, clock, engine_options, lambda: None)
+    slow = _slow_engine(database, single_try_client, sf_http, clock, engine_options, lambda: None)
     started = clock.now()
 
     run = slow.under(RunLease(held.token, TTL)).run_outbound(account_id)
@@ -107,17 +83,17 @@ def test_a_push_longer_than_the_lease_renews_it_between_batches(
 
 
 def test_a_push_whose_lease_was_taken_over_stops_before_the_next_batch(
-    engine: SyncEngine,
+    edited_leads: Callable[[Sequence[str], str], list[str]],
     engine_options: EngineOptions,
     database: Database,
     sf_http: httpx2.Client,
-    password_auth: GrantAuthenticator,
+    single_try_client: SalesforceClient,
     org: Any,
     store: Any,
     account_id: int,
     clock: FrozenClock,
 ) -> None:
-    leads = _three_edited(engine, org, store, account_id)
+    leads = edited_leads(PHONES, "Pushed")
     leases = LeaseRepository(database, clock)
     key = account_lease_key(account_id)
     held = leases.acquire(key, "worker-a:job-1", TTL)
@@ -131,7 +107,7 @@ def test_a_push_whose_lease_was_taken_over_stops_before_the_next_batch(
             assert other is not None
             taken.append(other)
 
-    slow = _slow_engine(database, sf_http, password_auth, clock, engine_options, stall)
+    slow = _slow_engine(database, single_try_client, sf_http, clock, engine_options, stall)
 
     run = slow.under(RunLease(held.token, TTL)).run_outbound(account_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -29,17 +30,13 @@ def _pending(database: Database, account_id: int) -> int:
 
 
 def test_one_run_sends_a_backlog_of_several_claims(
-    engine: SyncEngine, database: Database, org: Any, store: Any, account_id: int
+    engine: SyncEngine,
+    edited_leads: Callable[[Sequence[str], str], list[str]],
+    database: Database,
+    org: Any,
+    account_id: int,
 ) -> None:
-    leads = [
-        str(org.create("Lead", {"LastName": "Ng", "Company": "Acme", "Phone": phone}))
-        for phone in PHONES
-    ]
-    engine.run_inbound(account_id)
-    for phone in PHONES:
-        person = store.by_phone(phone)
-        assert person is not None
-        store.edit(int(person["id"]), first_name="Backlog")
+    leads = edited_leads(PHONES, "Backlog")
     assert _pending(database, account_id) == len(PHONES)  # 8 rows, 3 per claim
 
     run = engine.run_outbound(account_id)

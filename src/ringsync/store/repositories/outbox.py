@@ -140,6 +140,40 @@ def claim(
     ]
 
 
+def extend_claims(
+    session: Session,
+    account_id: int,
+    worker: str,
+    ids: Sequence[int],
+    *,
+    held_until: datetime,
+    until: datetime,
+) -> set[int]:
+    """Move the claim of rows still held to ``until``; return the ids that were still held.
+
+    A row is still held when it is pending, claimed by ``worker`` and its claim still ends at
+    ``held_until`` (what this claimer last set): every claim and extension writes a new end,
+    so a row another claimer took over, even one under the same worker name, is not held. One
+    UPDATE ... RETURNING for all the rows.
+    """
+    if not ids:
+        return set()
+    c = _TABLE.c
+    stmt = (
+        update(_TABLE)
+        .where(
+            c.account_id == account_id,
+            c.id.in_(list(ids)),
+            c.status == PENDING,
+            c.claimed_by == worker,
+            c.claimed_until == held_until,
+        )
+        .values(claimed_until=until)
+        .returning(c.id)
+    )
+    return {int(row_id) for row_id in session.execute(stmt).scalars()}
+
+
 def settle(
     session: Session,
     account_id: int,
