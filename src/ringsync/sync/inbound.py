@@ -31,6 +31,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ringsync.errors import FatalSyncError
+from ringsync.mapping.catalog import FieldMapping
+from ringsync.mapping.convert import Converted
+from ringsync.mapping.fieldinfo import PICKLIST_TYPES
 from ringsync.salesforce.client import SalesforceClient
 from ringsync.salesforce.describe import allow_list
 from ringsync.salesforce.soql import Cond, select
@@ -45,8 +48,8 @@ from ringsync.store.repositories import (
 from ringsync.store.repositories.sync_links import LinkRow
 from ringsync.store.repositories.sync_state import Cursor
 from ringsync.sync.inbound_apply import BatchContext, apply_batch
-from ringsync.sync.merge import in_flight_echoes
-from ringsync.sync.records import ReadRecord, ReadSchema, to_record
+from ringsync.sync.merge import StoredForm, in_flight_echoes
+from ringsync.sync.records import OWNER, ReadRecord, ReadSchema, to_record
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +318,7 @@ def run_object(
             window.add(read)
         with db.write() as session:
             if fresh:
-                take_echoes(session, ctx, fresh)
+                take_echoes(session, ctx, fresh, schema)
                 apply_batch(session, ctx, fresh, schema=schema)
                 _flush_log(session, ctx)
             if ordered:  # unordered (Bulk) reads move the cursor only once complete
@@ -351,19 +354,26 @@ def reread(
     ctx.totals["read"] += len(reads)
     with db.write() as session:
         if reads:
-            take_echoes(session, ctx, reads)
+            take_echoes(session, ctx, reads, schema)
             apply_batch(session, ctx, reads, schema=schema)
             _flush_log(session, ctx)
 
 
-def take_echoes(session: Session, ctx: BatchContext, reads: Sequence[ReadRecord]) -> set[int]:
+def take_echoes(
+    session: Session,
+    ctx: BatchContext,
+    reads: Sequence[ReadRecord],
+    schema: ReadSchema,
+) -> set[int]:
     """Settle in-flight values against the records read, before the batch is merged.
 
-    A field reading back a value we sent with an unknown outcome is our own write: its base
-    becomes that value (so the merge sees an echo, not a Salesforce edit that could revert a
-    newer edit of ours). An unlinked record with the phone of one of our creates of unknown
-    outcome is that create's record: it is linked first. Every in-flight value of a field
-    read is then settled and dropped. Returns the contacts whose in-flight values changed.
+    A field reading back a value we sent with an unknown outcome, as sent or in the form
+    Salesforce stored it (see :func:`stored_form`, built from the records' ``schema``), is our
+    own write: its base becomes that value (so the merge sees an echo, not a Salesforce edit
+    that could revert a newer edit of ours). An unlinked record with the phone of one of our
+    creates of unknown outcome is that create's record: it is linked first. Every in-flight
+    value of a field read is then settled and dropped. Returns the contacts whose in-flight
+    values changed.
     """
     pending = sync_in_flight.load(session, ctx.account_id)
     if not pending:
@@ -372,19 +382,56 @@ def take_echoes(session: Session, ctx: BatchContext, reads: Sequence[ReadRecord]
     links.update(_link_our_creates(session, ctx, reads, links, pending))
     rebase: dict[int, dict[str, object]] = {}
     left: dict[int, dict[str, list[object]]] = {}
+    stored = stored_form(schema)
     for read in reads:
         link = links.get(read.record.id)
         if link is None or link.contact_id not in pending:
             continue
         sent = pending[link.contact_id]
         values = read.record.values
-        echoes = in_flight_echoes(values, link.base, sent, ctx.normalizer)
+        echoes = in_flight_echoes(values, link.base, sent, ctx.normalizer, stored)
         if echoes:
             rebase[link.contact_id] = echoes
         left[link.contact_id] = {p: vs for p, vs in sent.items() if p not in values}
     sync_links.update_bases(session, ctx.account_id, rebase, ctx.at)
     sync_in_flight.save_many(session, ctx.account_id, left, ctx.at)
     return set(left)
+
+
+def stored_form(schema: ReadSchema) -> StoredForm:
+    """Return how Salesforce stores a value we send for a property read through ``schema``.
+
+    The value goes through the outbound conversion for the field's describe (cut to its length
+    under the row's policy, rounded to its scale...); Salesforce then matches a picklist value
+    to a defined one whatever its letter case. The result is read back as the property's type.
+    A value that does not convert, or an owner (sent through the user mapping), stays as it is.
+    """
+    rows = {row.ringsync_property: row for row in schema.rows}
+
+    def form(prop: str, value: object) -> object:
+        row = rows.get(prop)
+        if row is None or schema.outbound is None or prop == OWNER:
+            return value
+        written = schema.outbound(row, value)
+        if not isinstance(written, Converted):
+            return value
+        back = schema.convert(row, _picklist_case(schema, row, written.value))
+        return back.value if isinstance(back, Converted) else value
+
+    return form
+
+
+def _picklist_case(schema: ReadSchema, row: FieldMapping, wire: object) -> object:
+    """Return a picklist value as Salesforce stores it: in the case of the value it defines."""
+    described = schema.describe.field(row.salesforce_field)
+    if described is None or not isinstance(wire, str):
+        return wire
+    kind = described.type.lower()
+    if kind not in PICKLIST_TYPES:
+        return wire
+    defined = {entry.value.lower(): entry.value for entry in described.picklist_values}
+    items = wire.split(";") if kind == "multipicklist" else [wire]
+    return ";".join(defined.get(item.lower(), item) for item in items)
 
 
 def _link_our_creates(
@@ -423,4 +470,4 @@ def _flush_log(session: Session, ctx: BatchContext) -> None:
     ctx.entries.clear()
 
 
-__all__ = ["InboundOptions", "read_start", "reread", "run_object", "take_echoes"]
+__all__ = ["InboundOptions", "read_start", "reread", "run_object", "stored_form", "take_echoes"]

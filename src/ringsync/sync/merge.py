@@ -20,8 +20,9 @@ that differs and may be written:
 
 A write whose response was lost may have been applied. The values it sent are kept *in flight*
 until the record is read again; :func:`in_flight_echoes` says which fields read back one of
-them: those are our own write coming back, so the base becomes that value (an echo) instead of
-the value counting as a Salesforce edit that could revert a newer edit of ours.
+them, as sent or in the form Salesforce stored it (cut, rounded...): those are our own write
+coming back, so the base becomes that value (an echo) instead of the value counting as a
+Salesforce edit that could revert a newer edit of ours.
 
 The new base for a field is the shared value when both sides end equal. When a write is blocked
 (direction or setting) the new base is the blocked side's value, so the next merge sees the same
@@ -31,7 +32,7 @@ twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -303,17 +304,29 @@ def _apply(
         result.new_base[name] = ours_after
 
 
+StoredForm = Callable[[str, object], object]
+"""Return the value Salesforce holds after we send a value for a property, as read back.
+
+Salesforce may store what we send in another form: cut to the field's length, rounded to its
+scale, a picklist value in the letter case of its definition. The caller binds this to the
+describe; a value Salesforce stores as sent is returned as it is.
+"""
+
+
 def in_flight_echoes(
     theirs: Mapping[str, object],
     base: Mapping[str, object],
     in_flight: Mapping[str, Sequence[object]],
     normalizer: ValueNormalizer,
+    stored_form: StoredForm | None = None,
 ) -> dict[str, object]:
     """Return the fields whose Salesforce value is a value we sent with an unknown outcome.
 
-    ``in_flight`` maps a property to every value sent for it whose response was lost. A field
-    that reads back one of them (and differs from the base) is our own write coming back: the
-    caller makes it the field's base before merging, so it is an echo, not a Salesforce edit.
+    ``in_flight`` maps a property to every value sent for it whose response was lost (our own
+    values, before conversion). A field that reads back one of them, or the form Salesforce
+    stores it in (``stored_form``), and differs from the base is our own write coming back:
+    the caller makes the value read the field's base before merging, so it is an echo, not a
+    Salesforce edit.
     """
     echoes: dict[str, object] = {}
     for name, sent in in_flight.items():
@@ -322,7 +335,10 @@ def in_flight_echoes(
         value = theirs[name]
         if name in base and normalizer.equal(name, value, base[name]):
             continue
-        if any(normalizer.equal(name, value, candidate) for candidate in sent):
+        if any(normalizer.equal(name, value, candidate) for candidate in sent) or (
+            stored_form is not None
+            and any(normalizer.equal(name, value, stored_form(name, c)) for c in sent)
+        ):
             echoes[name] = value
     return echoes
 
@@ -353,6 +369,7 @@ __all__ = [
     "MergeField",
     "MergeResult",
     "OursSide",
+    "StoredForm",
     "TheirsSide",
     "add_in_flight",
     "fields_from_mapping",

@@ -410,7 +410,7 @@ class _Pass:
         waiting: list[str] = []
         with self.db.write() as session:
             if reads:
-                for contact_id in take_echoes(session, ctx, reads):
+                for contact_id in take_echoes(session, ctx, reads, tool.schema):
                     self.in_flight.pop(contact_id, None)  # settled by the read
                 apply_batch(session, ctx, reads, schema=tool.schema)
             for write in creates:

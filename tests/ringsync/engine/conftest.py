@@ -6,7 +6,8 @@ run's start move only when a test says so (same-second scenarios are exact).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import ssl
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +27,10 @@ from ringsync.domain.contacts import (
 )
 from ringsync.domain.tracking import ActivityEvent
 from ringsync.domain.users import create_user
-from ringsync.salesforce.auth import GrantAuthenticator
+from ringsync.salesforce.auth import GrantAuthenticator, PasswordAuth
 from ringsync.salesforce.budget import ApiBudget
 from ringsync.salesforce.client import SalesforceClient
+from ringsync.salesforce.hosts import HostPolicy
 from ringsync.salesforce.retry import RetryPolicy
 from ringsync.store.db import Database
 from ringsync.store.repositories.outbox import list_rows
@@ -127,6 +129,62 @@ def edited_leads(engine: SyncEngine, org: Any, store: Store, account_id: int) ->
         return leads
 
     return edit
+
+
+LOST_WRITE_ATTEMPTS = 3  # every attempt of a lost write is dropped
+
+
+@pytest.fixture
+def socket_engine(
+    sf_app: Any, database: Database, clock: FrozenClock, tmp_path: Any
+) -> Iterator[SyncEngine]:
+    """Return an engine whose client reaches sfemu over TLS (so a dropped write is real)."""
+    from sfemu.server import start_server
+
+    server = start_server(sf_app, tls=True, cert_dir=tmp_path / "tls")
+    assert server.ca_path is not None
+    http = httpx2.Client(verify=ssl.create_default_context(cafile=str(server.ca_path)), timeout=10)
+    hosts = HostPolicy([f"127.0.0.1:{server.port}", f"localhost:{server.port}"])
+    auth = PasswordAuth(
+        http,
+        server.base_url,
+        hosts,
+        client_id="sfemu-client",
+        client_secret="sfemu-secret",  # sfemu's published demo secret
+        username="admin@sfemu.test",
+        password="sfemu",  # sfemu's published demo password
+    )
+    client = SalesforceClient(
+        http,
+        auth,
+        retry=RetryPolicy.seeded(
+            3, max_attempts=LOST_WRITE_ATTEMPTS, base_delay=0.01, max_delay=0.02
+        ),
+        budget=ApiBudget(clock),
+        clock=clock,
+        sleep=lambda _seconds: None,
+    )
+    options = EngineOptions(inbound=InboundOptions(bulk_threshold=None))
+    yield SyncEngine(database, lambda _account: client, clock=clock, options=options)
+    http.close()
+    server.stop()
+
+
+@pytest.fixture
+def lose_response(sf_app: Any) -> Callable[[SyncEngine, int], None]:
+    """Return ``lose(engine, account_id)``: send the outbox with every attempt of the write
+    applied and its response dropped (the outcome stays unknown; the row waits for a retry)."""
+
+    def lose(engine: SyncEngine, account_id: int) -> None:
+        sf_app.state.sfemu.faults.add(
+            {"kind": "drop_after_write", "endpoint": "composite/*", "count": LOST_WRITE_ATTEMPTS}
+        )
+        run = engine.run_outbound(account_id)
+        assert run.error is None
+        assert run.totals == {"skipped": 1}  # released: "temporary Salesforce error; will retry"
+        sf_app.state.sfemu.faults.clear()
+
+    return lose
 
 
 @dataclass
