@@ -121,11 +121,14 @@ def test_postgres_down_events_get_a_retryable_error_and_nothing_is_lost(
             assert proxy.refused > 0
             proxy.restore()
 
-            with rig.world.db.read() as session:  # no partial write of a refused event
+            # No partial write of a refused event. A refused re-delivery of an event recorded
+            # before the outage is stored, of course: only first deliveries count here.
+            first = {e.event_id for e in during if isinstance(e, Activity) and not e.redelivery}
+            with rig.world.db.read() as session:
                 stored = session.scalars(
                     select(ActivityRow.external_id).where(
                         ActivityRow.account_id == rig.account_id,
-                        ActivityRow.external_id.in_(refused),
+                        ActivityRow.external_id.in_(sorted(set(refused) & first)),
                     )
                 ).all()
             assert not stored, f"refused events were stored: {stored}"
