@@ -67,6 +67,9 @@ sync_links = Table(
     Column("last_synced_at", UTCDateTime(), nullable=False),
     UniqueConstraint("account_id", "sobject", "record_id"),
     UniqueConstraint("account_id", "contact_id"),
+    # Record ids are unique across objects: lookups by record id alone (every inbound batch)
+    # need their own index, or they scan all of the account's links.
+    Index("ix_sync_links_account_record", "account_id", "record_id"),
 )
 
 sync_cursors = Table(

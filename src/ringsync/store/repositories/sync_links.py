@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ringsync.store.repositories.dialect import execute_many
@@ -95,11 +95,7 @@ def save(
     }
     if session.execute(update(_T).where(same).values(**values)).rowcount:  # type: ignore[attr-defined]  # CursorResult
         return
-    clash = or_(
-        _T.c.contact_id == link.contact_id,
-        and_(_T.c.sobject == link.sobject, _T.c.record_id == link.record_id),
-    )
-    session.execute(delete(_T).where(_T.c.account_id == account_id, clash))
+    _delete_clashes(session, account_id, [link])
     session.execute(
         insert(_T).values(
             account_id=account_id,
@@ -147,27 +143,33 @@ def set_fingerprint(
     session.execute(stmt)
 
 
-def _clashes(links: Sequence[LinkRow]) -> ColumnElement[bool]:
-    """Match stored links sharing a contact or a record with any of ``links``."""
+def _delete_clashes(session: Session, account_id: int, links: Sequence[LinkRow]) -> None:
+    """Delete the stored links sharing a contact or a record with any of ``links``.
+
+    One DELETE per unique index (contacts; each object's record ids): an OR of the two would
+    make the database scan every link of the account.
+    """
+    mine = _T.c.account_id == account_id
+    contacts = sorted({link.contact_id for link in links})
+    session.execute(delete(_T).where(mine, _T.c.contact_id.in_(contacts)))
     by_object: dict[str, set[str]] = {}
     for link in links:
         by_object.setdefault(link.sobject, set()).add(link.record_id)
-    records = [
-        and_(_T.c.sobject == sobject, _T.c.record_id.in_(sorted(ids)))
-        for sobject, ids in sorted(by_object.items())
-    ]
-    return or_(_T.c.contact_id.in_(sorted({link.contact_id for link in links})), *records)
+    for sobject, ids in sorted(by_object.items()):
+        session.execute(
+            delete(_T).where(mine, _T.c.sobject == sobject, _T.c.record_id.in_(sorted(ids)))
+        )
 
 
 def insert_many(session: Session, account_id: int, links: Sequence[LinkRow], at: datetime) -> None:
     """Store new links, replacing any stored link of the same contacts or records.
 
-    The batch form of `save` for links that are not stored as such: one DELETE of the
+    The batch form of `save` for links that are not stored as such: the DELETEs of the
     clashing links, then one executemany INSERT. Each contact and record appears once.
     """
     if not links:
         return
-    session.execute(delete(_T).where(_T.c.account_id == account_id, _clashes(links)))
+    _delete_clashes(session, account_id, links)
     rows = [
         {
             "account_id": account_id,
