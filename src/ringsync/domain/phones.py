@@ -254,6 +254,18 @@ _PARSE_REASONS = {
 }
 
 
+# The E.164 form of every number parsed lately, as its own identity. A number read as
+# "(415) 555-0100" is soon looked up again by its E.164 form (the contact row, matching, the
+# fingerprint); that form is valid whatever the default region, so it needs no second parse.
+_known_e164: dict[str, PhoneIdentity] = {}
+
+
+def _remember_e164(identity: PhoneIdentity) -> None:
+    if len(_known_e164) >= _CACHE_SIZE:
+        _known_e164.clear()  # bounded: forgetting only costs a parse
+    _known_e164[identity.e164] = identity
+
+
 def normalize(raw: object, region: str = "US", *, field: str = "phone") -> PhoneIdentity:
     """Return the canonical identity of ``raw`` or raise ValidationError naming the masked value."""
     region_key = (region or "").upper()
@@ -263,7 +275,12 @@ def normalize(raw: object, region: str = "US", *, field: str = "phone") -> Phone
             [Problem(field="phone_region", reason=f"unknown region {region!r}", code="bad_region")],
         )
     text = "" if raw is None else raw if isinstance(raw, str) else str(raw)
+    known = _known_e164.get(text)
+    if known is not None:
+        return known
     result = _normalize_cached(text[: MAX_RAW_LENGTH + 1], region_key)
+    if isinstance(result, PhoneIdentity) and not result.extension:
+        _remember_e164(result)
     if isinstance(result, _Failure):
         shown = mask_raw(_ascii_digits(text))
         reason = f"phone number {shown} {result.reason}"

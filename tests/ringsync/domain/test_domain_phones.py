@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ringsync.domain import phones
 from ringsync.domain.phones import PhoneIdentity, mask, mask_raw, normalize, try_normalize
 from ringsync.errors import ValidationError
 
@@ -164,3 +165,28 @@ def test_any_accepted_input_normalizes_to_a_stable_identity(raw: str, region: st
     if identity is not None:
         assert identity.e164.startswith("+")
         assert normalize(identity.e164, region).e164 == identity.e164
+
+
+@given(
+    st.text(alphabet="0123456789 +-().x", min_size=7, max_size=25),
+    st.sampled_from(REGIONS),
+    st.sampled_from(REGIONS),
+)
+def test_a_remembered_e164_form_is_what_a_full_parse_gives_in_any_region(
+    raw: str, region: str, other_region: str
+) -> None:
+    # Every number parsed is remembered by its E.164 form, which then skips the parser: that
+    # shortcut must answer exactly what parsing the E.164 text would, in every default region.
+    identity = try_normalize(raw, region)
+    if identity is None:
+        return
+    remembered = normalize(identity.e164, other_region)
+    assert phones._known_e164.get(identity.e164) == remembered
+    parsed = phones._normalize_cached(identity.e164, other_region)
+    assert parsed == PhoneIdentity(e164=identity.e164, extension="") == remembered
+
+
+def test_the_remembered_e164_forms_stay_bounded() -> None:
+    for n in range(phones._CACHE_SIZE + 10):
+        normalize(f"+1415{2000000 + n:07d}", "US")
+    assert 0 < len(phones._known_e164) <= phones._CACHE_SIZE
